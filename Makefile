@@ -1,0 +1,53 @@
+# Open Models Course. `make course` and `make test` are all a fresh clone needs.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+SETUP_STAMP := $(VENV)/.setup-done
+KERNEL := open-models-course
+# Tiny models run far faster on one thread on small CPUs; override with `make test THREADS=2`.
+THREADS ?= 1
+
+.PHONY: setup course test lab hub hub-build bench lint clean help
+
+help:
+	@echo "make course  - install (first time) and execute every lesson into build/ (index: build/index.html)"
+	@echo "make test    - install (first time) and run the whole test suite offline"
+	@echo "make lab     - open JupyterLab on the 'Open Models Course' kernel"
+	@echo "make hub     - build and serve the course hub in the foreground"
+	@echo "make setup   - only install (.venv, the course kernel)"
+	@echo "make lint    - ruff over course_utils and tests"
+	@echo "make clean   - remove build output (build/)"
+
+setup: $(SETUP_STAMP)
+
+# Re-runs only when pyproject.toml changes. torch==2.13.0 stays in the same pip command:
+# a loose torch requirement would pull several GB of CUDA wheels.
+$(SETUP_STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Open Models Course"
+	@touch $@
+
+hub-build: setup
+	$(PY) -m course_utils.hub build
+
+course: hub-build
+	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_utils.runner
+
+test: hub-build
+	OMP_NUM_THREADS=$(THREADS) $(PY) -m pytest
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/
+
+hub: hub-build
+	$(PY) -m course_utils.hub serve
+
+lint: setup
+	$(VENV)/bin/ruff check course_utils tests
+
+clean:
+	rm -rf build

@@ -1,0 +1,103 @@
+"""The course hub: a local, Hub-compatible server for offline and air-gapped classrooms.
+
+    with CourseHub(root).start() as hub:        # in-process, for tests
+        os.environ["HF_ENDPOINT"] = hub.url       # (before huggingface_hub is imported)
+
+`python -m course_utils.hub serve|build|mirror` is the command line (see __main__.py).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from .server import HEALTH_PATH, create_app
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+class CourseHubError(RuntimeError):
+    """A course hub problem with a message that says what to do."""
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind first, so a busy port is a clear error instead of a server that silently never starts."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CourseHubError(
+                f"Port {port} on {host} is already in use. If a course hub is running there, use it "
+                f"(http://{host}:{port}); otherwise stop what holds the port or pick another one "
+                "(COURSE_HUB_PORT=8766, or --port 8766)."
+            ) from None
+        raise
+    sock.listen(128)
+    return sock
+
+
+def hub_health(url: str, timeout: float = 2.0) -> dict | None:
+    """The hub's health answer, or None when no course hub answers at `url`."""
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + HEALTH_PATH, timeout=timeout) as resp:
+            data = json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("course_hub") else None
+
+
+class CourseHub:
+    """Serve a hub root in a background thread of this process (uvicorn, threaded workers)."""
+
+    def __init__(self, root: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT):
+        self.root = Path(root)
+        self.host = host
+        self.port = port
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> CourseHub:
+        import uvicorn
+
+        if not self.root.is_dir():
+            raise CourseHubError(f"The hub root {self.root} does not exist. Build it: `make hub-build`.")
+        sock = bind_socket(self.host, self.port)
+        self.port = sock.getsockname()[1]  # port 0 picks a free one
+        config = uvicorn.Config(create_app(self.root), log_level="warning", access_log=False,
+                                timeout_keep_alive=30)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        name="course-hub", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise CourseHubError(f"The course hub did not start on {self.url}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+            self._server = None
+
+    def __enter__(self) -> CourseHub:
+        return self if self._server is not None else self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

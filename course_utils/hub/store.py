@@ -1,0 +1,256 @@
+"""The course hub's storage: a folder of model and dataset repos, read and written safely.
+
+Layout under the root:
+    models/<org>--<name>/files/...      the repo's files (one revision, "main")
+    models/<org>--<name>/meta.json      what the Hub keeps beside the files (downloads, gated, ...)
+    datasets/<org>--<name>/...          the same for dataset repos
+
+The commit sha is derived from the files (path + git blob sha1), so a rebuilt hub has the same shas.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import struct
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+REPO_TYPES = ("model", "dataset")
+# Hub rules: letters, digits, "-", "_", "."; no "--" or ".." ; at most 96 characters per part.
+_NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+_PATH_PART = re.compile(r"^[A-Za-z0-9 ._@+=()\[\],-]+$")
+
+
+class HubError(Exception):
+    """An error the server turns into an HTTP answer with the Hub's error code."""
+
+    def __init__(self, status: int, message: str, code: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+
+
+def validate_repo_id(repo_id: str) -> str:
+    parts = repo_id.split("/")
+    if not 1 <= len(parts) <= 2 or not all(_NAME_PART.match(p) for p in parts):
+        raise HubError(400, f"Invalid repo id {repo_id!r}: use 'name' or 'org/name' with letters, digits, '-', '_', '.'")
+    if any("--" in p or ".." in p or p.endswith(".") for p in parts):
+        raise HubError(400, f"Invalid repo id {repo_id!r}: '--' and '..' are not allowed")
+    return repo_id
+
+
+def validate_path(path: str) -> str:
+    """A file path inside a repo: relative, no '..', no odd characters. Refused with 400 otherwise."""
+    if not path or path.startswith("/") or "\\" in path or "\x00" in path:
+        raise HubError(400, f"Invalid file path {path!r}")
+    parts = path.split("/")
+    if any(p in ("", ".", "..") or not _PATH_PART.match(p) for p in parts):
+        raise HubError(400, f"Invalid file path {path!r}")
+    return path
+
+
+def git_blob_sha1(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def read_card_metadata(text: str) -> dict:
+    """The YAML front matter of a README.md (the Hub's cardData)."""
+    match = re.match(r"^---\s*\n(.*?)\n---\s*(\n|$)", text, re.DOTALL)
+    if not match:
+        return {}
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def safetensors_parameters(path: Path) -> dict[str, int]:
+    """Parameter count per dtype, read from a safetensors header (no tensors are loaded)."""
+    with open(path, "rb") as f:
+        (header_len,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(header_len))
+    counts: dict[str, int] = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        n = 1
+        for dim in info["shape"]:
+            n *= dim
+        counts[info["dtype"]] = counts.get(info["dtype"], 0) + n
+    return counts
+
+
+@dataclass
+class FileEntry:
+    path: str
+    size: int
+    oid: str  # git blob sha1
+
+
+class Repo:
+    def __init__(self, store: HubStore, repo_type: str, repo_id: str, folder: Path):
+        self.store = store
+        self.type = repo_type
+        self.id = repo_id
+        self.folder = folder
+        self.files_dir = folder / "files"
+
+    @property
+    def meta(self) -> dict:
+        return json.loads((self.folder / "meta.json").read_text())
+
+    def write_meta(self, meta: dict) -> None:
+        _atomic_write(self.folder / "meta.json", json.dumps(meta, indent=2, sort_keys=True).encode())
+
+    def files(self) -> list[FileEntry]:
+        entries = []
+        if self.files_dir.exists():
+            for p in sorted(self.files_dir.rglob("*")):
+                if p.is_file():
+                    rel = p.relative_to(self.files_dir).as_posix()
+                    entries.append(FileEntry(rel, p.stat().st_size, self.store.blob_sha1(p)))
+        return entries
+
+    def sha(self) -> str:
+        listing = "\n".join(f"{e.path} {e.oid}" for e in self.files())
+        return hashlib.sha1(f"{self.type}:{self.id}\n{listing}".encode()).hexdigest()
+
+    def file_path(self, path: str) -> Path:
+        validate_path(path)
+        full = (self.files_dir / path).resolve()
+        if not full.is_relative_to(self.files_dir.resolve()):
+            raise HubError(400, f"Invalid file path {path!r}")
+        return full
+
+    def check_revision(self, revision: str) -> str:
+        sha = self.sha()
+        if revision not in ("main", sha):
+            raise HubError(
+                404, f"Revision {revision!r} not found in {self.id} (the course hub keeps one revision, 'main')",
+                "RevisionNotFound",
+            )
+        return sha
+
+    def card_text(self) -> str:
+        readme = self.files_dir / "README.md"
+        return readme.read_text(encoding="utf-8") if readme.exists() else ""
+
+
+class HubStore:
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+        self._lock = threading.RLock()
+        self._sha_cache: dict[tuple[str, int, int], str] = {}
+
+    # -- lookup -----------------------------------------------------------------------------------
+    def _folder(self, repo_type: str, repo_id: str) -> Path:
+        if repo_type not in REPO_TYPES:
+            raise HubError(400, f"Unknown repo type {repo_type!r}")
+        validate_repo_id(repo_id)
+        return self.root / f"{repo_type}s" / repo_id.replace("/", "--")
+
+    def get(self, repo_type: str, repo_id: str) -> Repo:
+        """The repo, following an alias (like 'gpt2' for 'openai-community/gpt2'). 404 RepoNotFound if absent."""
+        folder = self._folder(repo_type, repo_id)
+        if not (folder / "meta.json").exists():
+            raise HubError(
+                404,
+                f"Repository {repo_id!r} not found in the course hub. Check the spelling; "
+                "`HfApi().list_models(search=...)` lists what is there.",
+                "RepoNotFound",
+            )
+        meta = json.loads((folder / "meta.json").read_text())
+        if meta.get("alias_of"):
+            return self.get(repo_type, meta["alias_of"])
+        return Repo(self, repo_type, repo_id, folder)
+
+    def exists(self, repo_type: str, repo_id: str) -> bool:
+        return (self._folder(repo_type, repo_id) / "meta.json").exists()
+
+    def repos(self, repo_type: str) -> list[Repo]:
+        base = self.root / f"{repo_type}s"
+        if not base.exists():
+            return []
+        found = []
+        for folder in sorted(base.iterdir()):
+            meta_file = folder / "meta.json"
+            if meta_file.exists() and not json.loads(meta_file.read_text()).get("alias_of"):
+                found.append(Repo(self, repo_type, folder.name.replace("--", "/"), folder))
+        return found
+
+    def blob_sha1(self, path: Path) -> str:
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        sha = self._sha_cache.get(key)
+        if sha is None:
+            sha = git_blob_sha1(path.read_bytes())
+            self._sha_cache[key] = sha
+        return sha
+
+    # -- writes -----------------------------------------------------------------------------------
+    def create_repo(self, repo_type: str, repo_id: str, meta: dict | None = None, exist_ok: bool = False) -> Repo:
+        with self._lock:
+            folder = self._folder(repo_type, repo_id)
+            if (folder / "meta.json").exists():
+                if exist_ok:
+                    return self.get(repo_type, repo_id)
+                raise HubError(409, f"You already created this {repo_type} repo: {repo_id}", "RepoExists")
+            (folder / "files").mkdir(parents=True, exist_ok=True)
+            now = _now()
+            base = {"created_at": now, "last_modified": now, "downloads": 0, "likes": 0, "gated": False}
+            base.update(meta or {})
+            repo = Repo(self, repo_type, repo_id, folder)
+            repo.write_meta(base)
+            return repo
+
+    def delete_repo(self, repo_type: str, repo_id: str) -> None:
+        with self._lock:
+            folder = self._folder(repo_type, repo_id)
+            if not (folder / "meta.json").exists():
+                raise HubError(404, f"Repository {repo_id!r} not found", "RepoNotFound")
+            shutil.rmtree(folder)
+
+    def commit(self, repo: Repo, operations: list[tuple]) -> str:
+        """Apply validated operations: ("add", path, bytes), ("delete", path), ("delete_folder", path)."""
+        with self._lock:
+            targets = [(op, repo.file_path(op[1])) for op in operations]  # validates every path first
+            for op, target in targets:
+                if op[0] == "add":
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    _atomic_write(target, op[2])
+                elif op[0] == "delete":
+                    if target.is_file():
+                        target.unlink()
+                elif op[0] == "delete_folder" and target.is_dir():
+                    shutil.rmtree(target)
+            meta = repo.meta
+            meta["last_modified"] = _now()
+            repo.write_meta(meta)
+            return repo.sha()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,179 @@
+"""`setup()`: the one call at the top of every lesson.
+
+It decides between huggingface.co and the local course hub, starts the hub when needed, and sets
+HF_ENDPOINT and HF_HOME *before* huggingface_hub is imported (the library reads them at import time).
+Then threads, seeds and one short status block. Running it again is harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from . import environment, tokens
+from .paths import build_dir, course_hf_home, hub_root
+
+HF_HUB_URL = "https://huggingface.co"
+MODES = ("auto", "local", "remote")
+
+
+class CourseSetupError(RuntimeError):
+    """Setup cannot go on; the message says what to do."""
+
+
+@dataclass
+class Course:
+    mode: str  # "course hub" or "huggingface.co" or "custom endpoint"
+    endpoint: str
+    hf_home: str
+    device: str
+    threads: int
+    seed: int
+
+    @property
+    def offline(self) -> bool:
+        return self.mode == "course hub"
+
+
+def online(url: str = HF_HUB_URL, timeout: float = 3.0) -> bool:
+    """Can this machine reach `url` right now? A short check, never a long hang."""
+    try:
+        urllib.request.urlopen(f"{url}/api/models?limit=1", timeout=timeout).close()
+        return True
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _is_loopback(url: str) -> bool:
+    return urlparse(url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def _start_background_hub(url: str) -> None:
+    """Build the hub if needed, then serve it from a detached process that outlives this kernel."""
+    from .hub import hub_health
+
+    root = hub_root()
+    port = urlparse(url).port or 80
+    print(f"Starting the course hub on {url} (first time: building stand-ins, under a minute) ...")
+    build = subprocess.run([sys.executable, "-m", "course_utils.hub", "build", "--root", str(root)],
+                           capture_output=True, text=True)
+    if build.returncode != 0:
+        raise CourseSetupError(f"Building the course hub failed:\n{build.stdout[-2000:]}{build.stderr[-2000:]}")
+    log_path = build_dir() / "course-hub.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "course_utils.hub", "serve", "--root", str(root), "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while hub_health(url, timeout=1) is None:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            tail = log_path.read_text(errors="replace")[-1500:]
+            raise CourseSetupError(f"The course hub did not start on {url}. Its log ({log_path}):\n{tail}")
+        time.sleep(0.2)
+
+
+def _choose_endpoint(choice: str) -> tuple[str, str, bool]:
+    """(endpoint, mode, set_by_us). Order: COURSE_HUB=local/remote, an HF_ENDPOINT already set, a probe."""
+    from .hub import DEFAULT_PORT, hub_health
+
+    preset = os.environ.get("HF_ENDPOINT", "").rstrip("/")
+    local_url = os.environ.get("COURSE_HUB_URL") or f"http://127.0.0.1:{os.environ.get('COURSE_HUB_PORT', DEFAULT_PORT)}"
+    if choice == "remote" or (choice == "auto" and not preset and online()):
+        if not online():
+            raise CourseSetupError(
+                "COURSE_HUB=remote, but huggingface.co cannot be reached from this machine. "
+                "Check the network (or a proxy), or use the local course hub: COURSE_HUB=local.")
+        return HF_HUB_URL, "huggingface.co", True
+    if choice == "auto" and preset and not _is_loopback(preset):
+        if not online(preset):
+            raise CourseSetupError(
+                f"HF_ENDPOINT={preset} does not answer. Unset HF_ENDPOINT to let setup() choose, "
+                "or set COURSE_HUB=local to use the local course hub.")
+        return preset, "custom endpoint", False
+    url = preset if (choice == "auto" and preset) else local_url
+    if hub_health(url) is None:
+        if not _is_loopback(url):
+            raise CourseSetupError(f"No course hub answers at {url}. Start one with `make hub`, or unset COURSE_HUB_URL.")
+        _start_background_hub(url)
+    return url, "course hub", not preset
+
+
+def _apply_endpoint(endpoint: str, hf_home: str) -> None:
+    """Set the variables huggingface_hub reads at import, or explain why the kernel must restart."""
+    if "huggingface_hub" in sys.modules:
+        from huggingface_hub import constants
+
+        if constants.ENDPOINT.rstrip("/") != endpoint or os.path.abspath(constants.HF_HOME) != os.path.abspath(hf_home):
+            raise CourseSetupError(
+                f"huggingface_hub was imported before setup(), with endpoint {constants.ENDPOINT}; this lesson "
+                f"needs {endpoint}. Restart the kernel and run the setup cell first (before any transformers, "
+                "datasets or huggingface_hub import).")
+    os.environ["HF_ENDPOINT"] = endpoint
+    os.environ["HF_HOME"] = hf_home
+    Path(hf_home, "hub").mkdir(parents=True, exist_ok=True)  # `transformers serve` scans it (lesson 06)
+
+
+def _set_threads(threads: int | None, offline: bool) -> int:
+    if threads is None and os.environ.get("COURSE_THREADS"):
+        threads = int(os.environ["COURSE_THREADS"])
+    if threads is None and offline:
+        threads = 1  # tiny stand-ins run about 10x faster on one thread on small CPUs
+    if threads is not None and "torch" not in sys.modules:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+    import torch
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def setup(seed: int = 0, threads: int | None = None, verbose: bool = True) -> Course:
+    """Prepare this kernel for a lesson; see the module docstring. Returns a `Course` with the choices made."""
+    tokens.load_dotenv_file()
+    choice = os.environ.get("COURSE_HUB", "auto").strip().lower() or "auto"
+    if choice not in MODES:
+        raise CourseSetupError(f"COURSE_HUB={choice!r}: use one of {', '.join(MODES)}.")
+    endpoint, mode, set_by_us = _choose_endpoint(choice)
+    if mode == "course hub":
+        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+        hf_home = str(course_hf_home()) if set_by_us else os.environ.get("HF_HOME", str(course_hf_home()))
+    else:
+        hf_home = os.environ.get("HF_HOME", str(Path.home() / ".cache" / "huggingface"))
+    _apply_endpoint(endpoint, hf_home)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    n_threads = _set_threads(threads, mode == "course hub")
+    seed_everything(seed)
+    device = environment.best_device()
+    course = Course(mode, endpoint, hf_home, device, n_threads, seed)
+    if verbose:
+        token = tokens.token_status()["HF_TOKEN"]
+        what = {"course hub": "local course hub: real MiniLM, tiny random stand-ins, catalogue metadata",
+                "huggingface.co": "the Hugging Face Hub (online)",
+                "custom endpoint": "a Hub-compatible endpoint from HF_ENDPOINT"}[mode]
+        print("Open Models Course setup")
+        print(f"  mode      {mode} ({what}; COURSE_HUB={choice})")
+        print(f"  endpoint  {endpoint}")
+        print(f"  HF cache  {hf_home}")
+        print(f"  device    {environment.device_note(device)}")
+        print(f"  threads   {n_threads}, seed {seed}")
+        print(f"  HF_TOKEN  {token}")
+        print(f"  versions  python {sys.version.split()[0]}, {environment.key_versions()}")
+    return course
