@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from .store import HubError, HubStore, Repo, read_card_metadata, safetensors_parameters
+from .store import HubError, HubStore, Repo, read_card_metadata, safetensors_parameters, validate_path
 
 HEALTH_PATH = "/api/course-hub"
 USER = "course-learner"
@@ -217,6 +217,8 @@ def _resolve(store: HubStore, repo_type: str, segments: list[str], request: Requ
 
 
 def _tree(repo: Repo, prefix: str, recursive: bool) -> list[dict]:
+    if prefix:
+        validate_path(prefix.rstrip("/"))
     prefix = prefix.strip("/")
     entries, folders = [], set()
     for e in repo.files():
@@ -290,7 +292,10 @@ def create_app(root) -> Starlette:
 
     async def handle(request: Request) -> Response:
         body = await request.body()  # always read the body in full: keep-alive connections depend on it
-        segments = [unquote(s) for s in request.url.path.strip("/").split("/") if s]
+        # Split the raw path before decoding, so an encoded "/" or ".." stays inside one segment and
+        # an empty segment ("//") survives to be refused by validate_path.
+        raw = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?")[0]
+        segments = [unquote(s) for s in raw[1:].split("/")] if raw not in ("", "/") else []
         try:
             return _dispatch(store, request, segments, body)
         except HubError as exc:
@@ -343,11 +348,13 @@ def _dispatch(store: HubStore, request: Request, seg: list[str], body: bytes) ->
             raise HubError(400, "create needs a 'name'")
         repo_id = f"{data['organization']}/{name}" if data.get("organization") else name
         repo_type = data.get("type") or "model"
-        if store.exists(repo_type, repo_id):
-            raise HubError(409, f"You already created this {repo_type} repo: {repo_id}", "RepoExists")
-        store.create_repo(repo_type, repo_id)
         prefix = "" if repo_type == "model" else f"{repo_type}s/"
-        return JSONResponse({"url": f"{endpoint}/{prefix}{repo_id}", "name": repo_id})
+        url = f"{endpoint}/{prefix}{repo_id}"
+        if store.exists(repo_type, repo_id):  # the client reads the url from the 409 answer too
+            message = f"You already created this {repo_type} repo: {repo_id}"
+            return JSONResponse({"error": message, "url": url}, status_code=409, headers={"X-Error-Message": message})
+        store.create_repo(repo_type, repo_id)
+        return JSONResponse({"url": url, "name": repo_id})
     if api == ["repos", "delete"] and method == "DELETE":
         data = _json_body(body)
         repo_id = f"{data['organization']}/{data['name']}" if data.get("organization") else data.get("name", "")

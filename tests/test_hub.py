@@ -1,0 +1,307 @@
+"""The course hub driven through the stock clients, for every call the lessons use, and bad inputs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from huggingface_hub import ModelCard, hf_hub_download, snapshot_download
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    GatedRepoError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
+from course_utils.hub import CourseHub, CourseHubError, hub_health
+from course_utils.hub.standins import GATED_METADATA_ONLY, STANDINS
+
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+# transformers 5 loads some tokenizer classes under a merged class (as it does for the real models).
+V5_TOKENIZER_CLASS = {"BartTokenizer": "RobertaTokenizer"}
+
+
+def _files_dir(hub: CourseHub, repo_id: str, repo_type: str = "model") -> Path:
+    return hub.root / f"{repo_type}s" / repo_id.replace("/", "--") / "files"
+
+
+def _raw(hub: CourseHub, method: str, path: str, body: bytes | None = None) -> tuple[int, dict, bytes]:
+    """A request the stock clients would refuse to send (odd paths, broken payloads)."""
+    req = urllib.request.Request(hub.url + path, data=body, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+# -- read calls -----------------------------------------------------------------------------------
+def test_list_models_filters_sort_and_limit(hf_api):
+    top = list(hf_api.list_models(pipeline_tag="text-generation", sort="downloads", limit=5))
+    assert len(top) == 5
+    assert all(m.pipeline_tag == "text-generation" for m in top)
+    downloads = [m.downloads for m in top]
+    assert downloads == sorted(downloads, reverse=True)
+
+    assert {m.id for m in hf_api.list_models(author="Qwen")} >= {"Qwen/Qwen2.5-0.5B-Instruct"}
+    assert all(m.id.startswith("Qwen/") for m in hf_api.list_models(author="Qwen"))
+    assert all("smol" in m.id.lower() for m in hf_api.list_models(search="smol"))
+    mit = list(hf_api.list_models(filter="license:mit"))
+    assert mit and all("license:mit" in m.tags for m in mit)
+    st = list(hf_api.list_models(filter="sentence-transformers"))
+    assert MINILM in {m.id for m in st}
+    liked = [m.likes for m in hf_api.list_models(sort="likes", limit=10)]
+    assert liked == sorted(liked, reverse=True)
+    recent = [m.last_modified for m in hf_api.list_models(sort="last_modified", limit=10, full=True)]
+    assert recent == sorted(recent, reverse=True)
+    # Non-text tasks are there too, so searching feels like the whole Hub.
+    assert list(hf_api.list_models(pipeline_tag="automatic-speech-recognition"))
+    assert list(hf_api.list_models(pipeline_tag="text-to-image"))
+
+
+def test_list_models_inference_provider_gated_and_size(hf_api):
+    served = list(hf_api.list_models(inference_provider="all", expand=["inferenceProviderMapping"]))
+    assert served and all(m.inference_provider_mapping for m in served)
+    gated = list(hf_api.list_models(gated=True))
+    assert {m.id for m in gated} >= set(GATED_METADATA_ONLY)
+    small = list(hf_api.list_models(num_parameters="min:0,max:1B", expand=["safetensors"]))
+    assert small and all(m.safetensors.total <= 10**9 for m in small)
+    with_size = list(hf_api.list_models(search="Qwen2.5-7B", expand=["safetensors"]))
+    assert with_size[0].safetensors.total > 7 * 10**9
+
+
+def test_model_info_params_tags_card_and_files(hf_api, hub):
+    info = hf_api.model_info("openai-community/gpt2")
+    assert info.pipeline_tag == "text-generation" and info.library_name == "transformers"
+    assert "course-stand-in" in info.tags and "safetensors" in info.tags
+    assert info.card_data.license == "mit"
+    files = {s.rfilename: s.size for s in info.siblings}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "README.md"} <= set(files)
+    on_disk = _files_dir(hub, "openai-community/gpt2") / "model.safetensors"
+    assert files["model.safetensors"] == on_disk.stat().st_size
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained("openai-community/gpt2")
+    assert info.safetensors.total == model.num_parameters()
+    assert hf_api.model_info("gpt2").id == "openai-community/gpt2"  # alias, as on the Hub
+
+
+def test_model_card_load(hub):
+    card = ModelCard.load("google/flan-t5-small")
+    first_line = card.text.strip().splitlines()[0]
+    assert "stand-in" in first_line and "random weights" in first_line
+    assert card.data.pipeline_tag == "text2text-generation"
+    catalogue = ModelCard.load("Qwen/Qwen2.5-7B-Instruct")
+    assert "## Intended uses" in catalogue.text and "## Limitations" in catalogue.text
+    assert catalogue.data.license == "apache-2.0"
+    real = ModelCard.load(MINILM)
+    assert real.data.license == "apache-2.0" and "stand-in" not in real.text
+
+
+def test_downloads_match_the_hub_files(hub):
+    path = hf_hub_download("distilbert/distilgpt2", "config.json")
+    assert Path(path).read_bytes() == (_files_dir(hub, "distilbert/distilgpt2") / "config.json").read_bytes()
+    folder = Path(snapshot_download(MINILM))
+    expected = sorted(p.relative_to(_files_dir(hub, MINILM)).as_posix()
+                      for p in _files_dir(hub, MINILM).rglob("*") if p.is_file())
+    got = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    assert got == expected
+
+
+def test_list_repo_files(hf_api):
+    files = hf_api.list_repo_files(MINILM)
+    assert "1_Pooling/config.json" in files and "model.safetensors" in files
+
+
+@pytest.mark.parametrize("standin", STANDINS, ids=lambda s: s.repo_id)
+def test_every_standin_loads_with_its_real_classes(standin):
+    import transformers
+    from transformers import AutoConfig, AutoTokenizer
+
+    config = AutoConfig.from_pretrained(standin.repo_id)
+    model = getattr(transformers, standin.architecture).from_pretrained(standin.repo_id)
+    tokenizer = AutoTokenizer.from_pretrained(standin.repo_id)
+    assert type(model).__name__ == standin.architecture
+    assert type(tokenizer).__name__ == V5_TOKENIZER_CLASS.get(standin.tokenizer_class, standin.tokenizer_class)
+    assert config.vocab_size >= len(tokenizer)
+    if standin.labels:
+        assert [config.id2label[i] for i in range(len(standin.labels))] == standin.labels
+    if standin.chat_template:
+        text = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}], add_generation_prompt=True,
+                                             tokenize=False)
+        assert text.startswith("<|im_start|>system\n") and text.endswith("<|im_start|>assistant\n")
+    ids = tokenizer("The kettle boils fast.", return_tensors="pt")
+    text = "the kettle boils fast." if standin.tokenizer == "wordpiece" else "The kettle boils fast."  # uncased
+    assert tokenizer.decode(ids["input_ids"][0], skip_special_tokens=True).strip() == text
+
+
+def test_real_minilm_embeddings_are_semantic():
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(MINILM)
+    emb = model.encode(["The battery lasts all day.", "Battery life is excellent, it never dies before evening.",
+                        "The soup recipe needs more salt."], normalize_embeddings=True)
+    sim = model.similarity(emb, emb)
+    assert emb.shape == (3, 384)
+    assert sim[0, 1] > sim[0, 2] + 0.3  # similar sentences score clearly closer than unrelated ones
+
+
+def test_load_dataset_reviews():
+    from datasets import load_dataset
+
+    ds = load_dataset("open-models-course/product-reviews")
+    assert set(ds) == {"train", "validation", "test"}
+    assert sum(len(split) for split in ds.values()) >= 600
+    assert ds["train"].column_names == ["id", "product_id", "product", "category", "rating", "title", "text",
+                                        "sentiment"]
+
+
+def test_concurrent_clients(hf_api):
+    jobs = ["openai-community/gpt2", MINILM, "google/flan-t5-small", "dslim/bert-base-NER"] * 4
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        infos = list(pool.map(hf_api.model_info, jobs))
+        paths = list(pool.map(lambda repo: hf_hub_download(repo, "config.json"), jobs))
+    assert [i.id for i in infos] == jobs and all(Path(p).exists() for p in paths)
+
+
+# -- write calls ----------------------------------------------------------------------------------
+def test_create_upload_download_delete(hf_api, tmp_path):
+    repo_id = "course-learner/upload-test"
+    url = hf_api.create_repo(repo_id)
+    assert repo_id in str(url)
+    with pytest.raises(Exception, match="409|already"):
+        hf_api.create_repo(repo_id)
+    hf_api.create_repo(repo_id, exist_ok=True)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "notes.txt").write_text("first")
+    (tmp_path / "sub" / "data.json").write_text('{"a": 1}')
+    hf_api.upload_folder(repo_id=repo_id, folder_path=tmp_path)
+    hf_api.upload_file(path_or_fileobj=b"second", path_in_repo="notes.txt", repo_id=repo_id)
+    assert set(hf_api.list_repo_files(repo_id)) == {"notes.txt", "sub/data.json"}
+    assert Path(hf_hub_download(repo_id, "notes.txt")).read_text() == "second"
+    hf_api.delete_repo(repo_id)
+    with pytest.raises(RepositoryNotFoundError):
+        hf_api.model_info(repo_id)
+
+
+def test_push_to_hub_transformers_peft_and_card(hf_api):
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    model = AutoModelForCausalLM.from_pretrained(base)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model.push_to_hub("course-learner/pushed-model")
+    tokenizer.push_to_hub("course-learner/pushed-model")
+    reloaded = AutoModelForCausalLM.from_pretrained("course-learner/pushed-model")
+    for a, b in zip(model.state_dict().values(), reloaded.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+    torch.manual_seed(0)
+    lora = get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    lora.push_to_hub("course-learner/pushed-adapter")
+    assert "adapter_config.json" in hf_api.list_repo_files("course-learner/pushed-adapter")
+    again = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base), "course-learner/pushed-adapter")
+    ids = tokenizer("hello there", return_tensors="pt")
+    with torch.no_grad():
+        assert torch.equal(lora(**ids).logits, again(**ids).logits)
+
+    card = ModelCard("---\nlicense: mit\n---\n# My adapter\nTrained in the course.")
+    card.push_to_hub("course-learner/pushed-adapter")
+    assert ModelCard.load("course-learner/pushed-adapter").data.license == "mit"
+
+
+# -- bad inputs -----------------------------------------------------------------------------------
+def test_unknown_repo_and_missing_file(hf_api):
+    with pytest.raises(RepositoryNotFoundError):
+        hf_api.model_info("nobody/no-such-model")
+    with pytest.raises(RepositoryNotFoundError):
+        hf_hub_download("nobody/no-such-model", "config.json")
+    with pytest.raises(EntryNotFoundError):
+        hf_hub_download("openai-community/gpt2", "no-such-file.bin")
+    with pytest.raises(RevisionNotFoundError):
+        hf_hub_download("openai-community/gpt2", "config.json", revision="v999")
+    from transformers import AutoModel
+
+    with pytest.raises(OSError, match="not a valid model identifier"):
+        AutoModel.from_pretrained("nobody/no-such-model")
+
+
+def test_gated_repo(hf_api):
+    repo_id = GATED_METADATA_ONLY[0]
+    assert hf_api.model_info(repo_id).gated  # the page is visible, the files are not
+    with pytest.raises(GatedRepoError, match="restricted"):
+        hf_hub_download(repo_id, "config.json")
+    from transformers import AutoConfig
+
+    with pytest.raises(OSError, match="gated repo"):
+        AutoConfig.from_pretrained(repo_id)
+
+
+def test_catalogue_only_repo_says_so(hf_api):
+    info = hf_api.model_info("Qwen/Qwen2.5-7B-Instruct")
+    assert "course-catalogue-only" in info.tags
+    with pytest.raises(EntryNotFoundError, match="catalogue-only"):
+        hf_hub_download("Qwen/Qwen2.5-7B-Instruct", "config.json")
+
+
+@pytest.mark.parametrize("path", [
+    "/openai-community/gpt2/resolve/main/..%2F..%2F..%2Fmeta.json",
+    "/openai-community/gpt2/resolve/main/%2Fetc%2Fpasswd",
+    "/api/models/..%2F..%2Fetc",
+    "/api/models/openai-community/gpt2/tree/main/..%2F..",
+    "/a..b/c/resolve/main/x",
+])
+def test_path_traversal_is_refused(hub, path):
+    status, _, body = _raw(hub, "GET", path)
+    assert status == 400, (status, body)
+
+
+def _commit_body(*lines: dict) -> bytes:
+    return "\n".join(json.dumps(line) for line in lines).encode()
+
+
+@pytest.mark.parametrize("body", [
+    b"this is not json",
+    _commit_body({"key": "file", "value": {"path": "a.txt", "encoding": "base64", "content": "aGk="}}),  # no header
+    _commit_body({"key": "header", "value": {"summary": "x"}},
+                 {"key": "file", "value": {"path": "ok.txt", "encoding": "base64", "content": "aGk="}},
+                 {"key": "file", "value": {"path": "bad.txt", "encoding": "base64", "content": "%%%"}}),
+    _commit_body({"key": "header", "value": {"summary": "x"}},
+                 {"key": "file", "value": {"path": "ok.txt", "encoding": "base64", "content": "aGk="}},
+                 {"key": "file", "value": {"path": "../../escape.txt", "encoding": "base64",
+                                           "content": base64.b64encode(b"x").decode()}}),
+], ids=["not-json", "no-header", "bad-base64", "traversal"])
+def test_malformed_commit_writes_nothing(hub, hf_api, body):
+    repo_id = "course-learner/malformed-target"
+    hf_api.create_repo(repo_id, exist_ok=True)
+    before = hf_api.model_info(repo_id).sha
+    status, _, _ = _raw(hub, "POST", f"/api/models/{repo_id}/commit/main", body)
+    assert status == 400
+    assert hf_api.model_info(repo_id).sha == before
+    assert hf_api.list_repo_files(repo_id) == []
+    assert not (hub.root / "escape.txt").exists() and not (hub.root / "models" / "escape.txt").exists()
+
+
+def test_port_already_in_use(hub):
+    with pytest.raises(CourseHubError, match="already in use"):
+        CourseHub(hub.root, port=hub.port).start()
+
+
+def test_hub_not_reachable():
+    with socket.socket() as s:  # a port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert hub_health(f"http://127.0.0.1:{port}", timeout=1) is None
+
+
+def test_missing_root_is_a_clear_error(tmp_path):
+    with pytest.raises(CourseHubError, match="make hub-build"):
+        CourseHub(tmp_path / "nothing-here", port=0).start()
