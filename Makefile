@@ -8,13 +8,14 @@ KERNEL := open-models-course
 # Tiny models run far faster on one thread on small CPUs; override with `make test THREADS=2`.
 THREADS ?= 1
 
-.PHONY: setup course test lab hub hub-build bench lint clean help
+.PHONY: setup course test lab hub hub-build hub-stop lint clean help
 
 help:
 	@echo "make course  - install (first time) and execute every lesson into build/ (index: build/index.html)"
 	@echo "make test    - install (first time) and run the whole test suite offline"
 	@echo "make lab     - open JupyterLab on the 'Open Models Course' kernel"
 	@echo "make hub     - build and serve the course hub in the foreground"
+	@echo "make hub-stop - stop a course hub that a lesson's setup() started in the background"
 	@echo "make setup   - only install (.venv, the course kernel)"
 	@echo "make lint    - ruff over course_utils and tests"
 	@echo "make clean   - remove build output (build/)"
@@ -46,8 +47,11 @@ lab: setup
 hub: hub-build
 	$(PY) -m course_utils.hub serve
 
+hub-stop:
+	@if [ -f build/course-hub.pid ]; then kill $$(cat build/course-hub.pid) 2>/dev/null || true; rm -f build/course-hub.pid; echo "course hub stopped"; else echo "no background course hub recorded"; fi
+
 lint: setup
 	$(VENV)/bin/ruff check course_utils tests
 
-clean:
+clean: hub-stop
 	rm -rf build

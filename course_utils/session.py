@@ -73,6 +73,7 @@ def _start_background_hub(url: str) -> None:
         proc = subprocess.Popen(
             [sys.executable, "-m", "course_utils.hub", "serve", "--root", str(root), "--port", str(port)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    (build_dir() / "course-hub.pid").write_text(f"{proc.pid}\n")  # `make hub-stop` reads it
     deadline = time.monotonic() + 30
     while hub_health(url, timeout=1) is None:
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -109,7 +110,7 @@ def _choose_endpoint(choice: str) -> tuple[str, str, bool]:
 
 def _apply_endpoint(endpoint: str, hf_home: str) -> None:
     """Set the variables huggingface_hub reads at import, or explain why the kernel must restart."""
-    if "huggingface_hub" in sys.modules:
+    if "huggingface_hub.constants" in sys.modules:  # the endpoint is frozen once this module has loaded
         from huggingface_hub import constants
 
         if constants.ENDPOINT.rstrip("/") != endpoint or os.path.abspath(constants.HF_HOME) != os.path.abspath(hf_home):

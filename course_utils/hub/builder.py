@@ -57,7 +57,7 @@ def _corpus() -> list[str]:
     return texts
 
 
-def _train_bpe(kind: str, vocab_size: int = 2000):
+def _train_tokenizer(kind: str, vocab_size: int = 2000):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
     specials = {
@@ -67,24 +67,30 @@ def _train_bpe(kind: str, vocab_size: int = 2000):
         "bpe-bart": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
         "unigram-t5": ["<pad>", "</s>", "<unk>"],
     }[kind]
-    if kind == "unigram-t5":  # T5's tokenizer class builds a Unigram (SentencePiece-style) model
-        tok = Tokenizer(models.Unigram())
+    if kind == "unigram-t5":
+        # T5's tokenizer class needs a Unigram (SentencePiece-style) model. The Unigram trainer is not
+        # repeatable run to run, so take the pieces from a (repeatable) BPE run and score them so that
+        # fewer, longer pieces win.
+        bpe = Tokenizer(models.BPE(unk_token="<unk>"))
+        bpe.pre_tokenizer = pre_tokenizers.Metaspace()
+        bpe.train_from_iterator(_corpus(), trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
+                                                               show_progress=False))
+        pieces = sorted(bpe.get_vocab().items(), key=lambda kv: kv[1])
+        tok = Tokenizer(models.Unigram([(p, 0.0 if i < 3 else -1.0 - i * 1e-4) for i, (p, _) in enumerate(pieces)],
+                                       unk_id=2))
         tok.pre_tokenizer = pre_tokenizers.Metaspace()
         tok.decoder = decoders.Metaspace()
-        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token="<unk>",
-                                          show_progress=False)
-    else:
-        tok = Tokenizer(models.BPE(unk_token="<unk>" if kind == "bpe-bart" else None))
-        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=kind == "bpe-bart")
-        tok.decoder = decoders.ByteLevel()
-        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
-                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+        tok.post_processor = processors.TemplateProcessing(
+            single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", 1)])
+        return tok
+    tok = Tokenizer(models.BPE(unk_token="<unk>" if kind == "bpe-bart" else None))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=kind == "bpe-bart")
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(_corpus(), trainer)
     if kind == "bpe-bart":
         tok.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
-    elif kind == "unigram-t5":
-        tok.post_processor = processors.TemplateProcessing(
-            single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", 1)])
     return tok
 
 
@@ -111,7 +117,7 @@ def _save_tokenizer(standin: StandIn, out: Path, cache: dict) -> None:
         if standin.tokenizer == "wordpiece":  # the real uncased BERT vocabulary, from the MiniLM package
             cache["wordpiece"] = Tokenizer.from_file(str(minilm_path() / "tokenizer.json"))
         else:
-            cache[standin.tokenizer] = _train_bpe(standin.tokenizer)
+            cache[standin.tokenizer] = _train_tokenizer(standin.tokenizer)
     fast = PreTrainedTokenizerFast(tokenizer_object=cache[standin.tokenizer], model_max_length=512,
                                    **_SPECIAL_TOKENS[standin.tokenizer])
     if standin.tokenizer == "wordpiece":

@@ -1,0 +1,66 @@
+"""The hub builder: repeatable to the byte, skipped when nothing changed, and learners' repos kept."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_utils.hub.builder import BUILD_RECORD, build
+from course_utils.hub.mirror import mirror
+from course_utils.hub.store import HubStore
+
+
+def _digest(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built_twice(tmp_path_factory):
+    first, second = tmp_path_factory.mktemp("a") / "hub", tmp_path_factory.mktemp("b") / "hub"
+    build(first, log=lambda *a: None)
+    build(second, log=lambda *a: None)
+    return first, second
+
+
+def test_build_is_byte_for_byte_repeatable(built_twice):
+    first, second = built_twice
+    a, b = _digest(first), _digest(second)
+    assert a.keys() == b.keys() and len(a) > 100
+    assert [k for k in a if a[k] != b[k]] == []
+
+
+def test_build_is_skipped_when_nothing_changed_and_keeps_pushed_repos(built_twice):
+    root = built_twice[0]
+    store = HubStore(root)
+    pushed = store.create_repo("model", "course-learner/my-adapter")
+    store.commit(pushed, [("add", "adapter_config.json", b"{}")])
+    assert build(root, log=lambda *a: None) is False
+    record = json.loads((root / BUILD_RECORD).read_text())
+    record["fingerprint"] = "stale"
+    (root / BUILD_RECORD).write_text(json.dumps(record))
+    assert build(root, log=lambda *a: None) is True  # inputs changed: rebuilt
+    assert (pushed.files_dir / "adapter_config.json").read_bytes() == b"{}"
+
+
+def test_mirror_copies_a_model_from_an_upstream_hub(hub, tmp_path):
+    """The mirror code path, with the session's course hub standing in for huggingface.co."""
+    mirror(["distilbert/distilgpt2"], tmp_path, endpoint=hub.url, log=lambda *a: None)
+    copied = HubStore(tmp_path).get("model", "distilbert/distilgpt2")
+    original = HubStore(hub.root).get("model", "distilbert/distilgpt2")
+    assert _digest(copied.files_dir) == _digest(original.files_dir)
+    assert copied.meta["mirrored_from"].startswith(f"{hub.url}/distilbert/distilgpt2@")
+
+
+def test_mirror_offline_fails_at_once_with_a_clear_message(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "course_utils.hub", "mirror", "openai-community/gpt2", "--root", str(tmp_path),
+         "--endpoint", "http://hub.invalid"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "Cannot reach http://hub.invalid" in result.stderr and "connected machine" in result.stderr
+    assert not any(tmp_path.iterdir())

@@ -1,0 +1,157 @@
+"""setup(), the environment check and tokens. setup() runs in fresh interpreters, as in a new kernel."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from course_utils.environment import PackageCheck, check_environment, pinned_requirements
+from course_utils.tokens import load_dotenv_file, token_status
+
+FAKE_TOKEN = "hf_" + "FakeTokenForTestsOnly" * 2
+
+
+def run_python(code: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {})}
+    for key in [k for k, v in full_env.items() if v is None]:
+        full_env.pop(key)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          env=full_env, timeout=timeout)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_setup_uses_the_preset_course_hub_and_never_prints_the_token(hub):
+    result = run_python("""
+        from course_utils import setup
+        course = setup()
+        again = setup()  # re-running the cell is fine
+        assert course == again
+        import os
+        from huggingface_hub import constants
+        assert constants.ENDPOINT == os.environ["HF_ENDPOINT"]
+        print("MODE", course.mode, course.threads, course.device)
+    """, env={"HF_TOKEN": FAKE_TOKEN})
+    assert result.returncode == 0, result.stderr
+    assert "MODE course hub 1 " in result.stdout  # one thread by default with the stand-ins
+    assert hub.url in result.stdout
+    assert "HF_TOKEN  set" in result.stdout
+    assert FAKE_TOKEN not in result.stdout + result.stderr and "FakeToken" not in result.stdout + result.stderr
+
+
+def test_setup_refuses_when_huggingface_hub_was_imported_with_another_endpoint(hub):
+    result = run_python("""
+        import os
+        os.environ["HF_ENDPOINT"] = "https://huggingface.co"
+        import transformers  # loads huggingface_hub.constants with that endpoint
+        os.environ["HF_ENDPOINT"] = os.environ["TEST_HUB"]
+        from course_utils import setup, CourseSetupError
+        try:
+            setup()
+        except CourseSetupError as e:
+            print("REFUSED", e)
+    """, env={"TEST_HUB": hub.url})
+    assert "REFUSED" in result.stdout and "Restart the kernel" in result.stdout, result.stderr
+
+
+def test_setup_rejects_an_unknown_mode():
+    result = run_python("""
+        from course_utils import setup, CourseSetupError
+        try:
+            setup()
+        except CourseSetupError as e:
+            print("REFUSED", e)
+    """, env={"COURSE_HUB": "sometimes"})
+    assert "REFUSED" in result.stdout and "auto, local, remote" in result.stdout
+
+
+def test_setup_remote_offline_is_a_clear_error():
+    result = run_python("""
+        from course_utils import setup, CourseSetupError
+        from course_utils.session import online
+        if online():
+            print("ONLINE")
+        else:
+            try:
+                setup()
+            except CourseSetupError as e:
+                print("REFUSED", e)
+    """, env={"COURSE_HUB": "remote", "HF_ENDPOINT": None})
+    if "ONLINE" in result.stdout:
+        pytest.skip("this machine reaches huggingface.co; the offline error cannot be shown here")
+    assert "REFUSED" in result.stdout and "COURSE_HUB=local" in result.stdout, result.stderr
+
+
+def test_setup_with_an_unreachable_hub_url_is_a_clear_error():
+    result = run_python("""
+        from course_utils import setup, CourseSetupError
+        try:
+            setup()
+        except CourseSetupError as e:
+            print("REFUSED", e)
+    """, env={"COURSE_HUB": "local", "COURSE_HUB_URL": "http://hub.invalid:8765", "HF_ENDPOINT": None})
+    assert "REFUSED" in result.stdout and "No course hub answers" in result.stdout, result.stderr
+
+
+def test_setup_local_starts_a_background_hub(hub, tmp_path):
+    """COURSE_HUB=local with nothing running: setup() builds (up to date here) and starts the hub."""
+    port = _free_port()
+    env = {"COURSE_HUB": "local", "COURSE_HUB_PORT": str(port), "HF_ENDPOINT": None, "HF_HOME": None,
+           "COURSE_HUB_ROOT": str(hub.root), "COURSE_BUILD_DIR": str(tmp_path)}
+    result = run_python("""
+        from course_utils import setup
+        course = setup()
+        from huggingface_hub import HfApi
+        print("MODE", course.mode, course.endpoint, course.hf_home)
+        print("INFO", HfApi().model_info("openai-community/gpt2").id)
+    """, env=env)
+    pid_file = tmp_path / "course-hub.pid"
+    try:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"MODE course hub http://127.0.0.1:{port} {tmp_path / 'hf-home'}" in result.stdout
+        assert "INFO openai-community/gpt2" in result.stdout
+        # A second lesson reuses the running hub instead of starting another.
+        second = run_python("from course_utils import setup; setup()", env=env)
+        assert second.returncode == 0 and "Starting the course hub" not in second.stdout
+    finally:
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+
+
+def test_environment_check_passes_here_and_reports_failures(capsys):
+    checks = check_environment(include_dev=True)
+    out = capsys.readouterr().out
+    assert checks and all(c.ok for c in checks), [c.line() for c in checks if not c.ok]
+    assert "[OK] torch" in out and "[OK] transformers" in out and "[OK] nbval" in out
+    assert pinned_requirements()["torch"] == "2.13.0"
+    assert "nbval" not in pinned_requirements()  # dev tools only with include_dev
+    assert PackageCheck("torch", "2.13.0", "2.13.0+cpu").ok  # local build tags are fine
+    wrong = PackageCheck("transformers", "5.23.0", "4.57.0")
+    missing = PackageCheck("peft", "0.21.2", None)
+    assert not wrong.ok and wrong.line().startswith("[FAIL]") and "4.57.0" in wrong.line()
+    assert not missing.ok and "not installed" in missing.line()
+
+
+def test_tokens_from_dotenv_are_loaded_but_never_shown(tmp_path, monkeypatch):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"HF_TOKEN={FAKE_TOKEN}\n")
+    assert token_status() == {"HF_TOKEN": "not set"}
+    assert load_dotenv_file(env_file) == env_file
+    assert os.environ["HF_TOKEN"] == FAKE_TOKEN
+    assert token_status() == {"HF_TOKEN": "set"}
+    assert FAKE_TOKEN not in repr(token_status())
+    monkeypatch.setenv("HF_TOKEN", "from-the-shell")
+    load_dotenv_file(env_file)  # what the shell set wins over .env
+    assert os.environ["HF_TOKEN"] == "from-the-shell"
+    assert load_dotenv_file(tmp_path / "missing.env") is None
