@@ -51,7 +51,9 @@ def check_environment(include_dev: bool = False, verbose: bool = True) -> list[P
     checks = [PackageCheck(name, required, installed_version(name))
               for name, required in sorted(pinned_requirements(include_dev).items())]
     if verbose:
-        print(f"Python {platform.python_version()} ({'OK' if platform.python_version().startswith('3.11') else 'FAIL: 3.11 expected'})")
+        python = platform.python_version()
+        status = "OK" if python.startswith("3.11.") else "FAIL"
+        print(f"[{status}] {'python':<24} required {'3.11.x':<10} installed {python}")
         for check in checks:
             print(check.line())
         failed = [c.name for c in checks if not c.ok]

@@ -87,7 +87,8 @@ def _choose_endpoint(choice: str) -> tuple[str, str, bool]:
     from .hub import DEFAULT_PORT, hub_health
 
     preset = os.environ.get("HF_ENDPOINT", "").rstrip("/")
-    local_url = os.environ.get("COURSE_HUB_URL") or f"http://127.0.0.1:{os.environ.get('COURSE_HUB_PORT', DEFAULT_PORT)}"
+    port = os.environ.get("COURSE_HUB_PORT", DEFAULT_PORT)
+    local_url = os.environ.get("COURSE_HUB_URL") or f"http://127.0.0.1:{port}"
     if choice == "remote" or (choice == "auto" and not preset and online()):
         if not online():
             raise CourseSetupError(
@@ -103,7 +104,8 @@ def _choose_endpoint(choice: str) -> tuple[str, str, bool]:
     url = preset if (choice == "auto" and preset) else local_url
     if hub_health(url) is None:
         if not _is_loopback(url):
-            raise CourseSetupError(f"No course hub answers at {url}. Start one with `make hub`, or unset COURSE_HUB_URL.")
+            raise CourseSetupError(
+                f"No course hub answers at {url}. Start one there with `make hub`, or unset COURSE_HUB_URL.")
         _start_background_hub(url)
     return url, "course hub", not preset
 

@@ -181,13 +181,14 @@ _WEIGHT_FORMAT_TAGS = {"pytorch", "tf", "jax", "onnx", "rust", "coreml", "openvi
 
 
 def standin_card(standin: StandIn, entry: dict | None, as_of: str) -> str:
+    extras = (", label names" if standin.labels else "") + (", chat template" if standin.chat_template else "")
     body = f"""**Course stand-in with random weights: its output means nothing.** This repo is served by the
 Open Models Course's local hub so that lesson code written for `{standin.repo_id}` runs offline.
 
 # {standin.repo_id} (course stand-in)
 
 It has the real model's architecture class (`{standin.architecture}`), tokenizer class
-(`{standin.tokenizer_class}`), special tokens{', label names' if standin.labels else ''}{', chat template' if standin.chat_template else ''}
+(`{standin.tokenizer_class}`), special tokens{extras}
 and file layout, but it is tiny and its weights are random (seeded, so every build is identical).
 {"The tokenizer is the real uncased BERT WordPiece vocabulary." if standin.tokenizer == "wordpiece" else
  "Its tokenizer is of the real model's kind, but small and trained on the course's own text."}
@@ -237,11 +238,12 @@ def catalogue_card(entry: dict, as_of: str, gated: bool = False) -> str:
 {entry['limitations']}
 
 ## Licence
-`{entry['license']}`{f" ({entry['license_name']})" if entry.get('license_name') else ""}. Read the licence on the model page before you ship anything built on it.
+`{entry['license']}`{f" ({entry['license_name']})" if entry.get('license_name') else ""}.
+Read the licence on the model page before you ship anything built on it.
 
 ## Popularity (approximate, as of {as_of})
-About {entry['downloads']:,} downloads in the last 30 days and {entry['likes']:,} likes, recalled from the model page by the
-course authors, not measured by the course.
+About {entry['downloads']:,} downloads in the last 30 days and {entry['likes']:,} likes, recalled from the model page
+by the course authors, not measured by the course.
 """
     return _front_matter(_card_fields(entry, entry["pipeline_tag"], entry["library_name"], [])) + "\n" + body
 

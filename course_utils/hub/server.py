@@ -127,7 +127,8 @@ def repo_info(repo: Repo, fields: set[str] | None = None) -> dict:
     return info
 
 
-_LIST_DEFAULT = {"author", "gated", "downloads", "likes", "tags", "pipeline_tag", "library_name", "createdAt", "private"}
+_LIST_DEFAULT = {"author", "gated", "downloads", "likes", "tags", "pipeline_tag", "library_name", "createdAt",
+                 "private"}
 
 
 def list_repos(store: HubStore, repo_type: str, request: Request) -> list[dict]:

@@ -43,7 +43,7 @@ class HubError(Exception):
 def validate_repo_id(repo_id: str) -> str:
     parts = repo_id.split("/")
     if not 1 <= len(parts) <= 2 or not all(_NAME_PART.match(p) for p in parts):
-        raise HubError(400, f"Invalid repo id {repo_id!r}: use 'name' or 'org/name' with letters, digits, '-', '_', '.'")
+        raise HubError(400, f"Invalid repo id {repo_id!r}: use 'name' or 'org/name' (letters, digits, '-', '_', '.')")
     if any("--" in p or ".." in p or p.endswith(".") for p in parts):
         raise HubError(400, f"Invalid repo id {repo_id!r}: '--' and '..' are not allowed")
     return repo_id

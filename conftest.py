@@ -1,4 +1,6 @@
-"""Test session set-up: one course hub for the whole run, started before any library or kernel.
+"""pytest set-up for tests/ and the nbval run of notebooks/.
+
+One course hub for the whole run, started before any library or kernel.
 
 HF_ENDPOINT and HF_HOME are set here, in pytest_configure, because huggingface_hub reads them when it
 is imported and notebook kernels inherit them when they start. The hub serves a hard-linked copy of

@@ -1,0 +1,90 @@
+"""Exercise checkers. `check("00.2", answer)` prints [OK], [TRY AGAIN] with a hint, or [TODO], and
+returns True only for a right answer, so a solution cell can `assert check(...)`.
+
+Each checker works its expected answer out on this machine; nothing is hard-coded that could drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_CHECKERS: dict[str, Callable[[Any], tuple[bool, str]]] = {}
+
+
+def exercise(exercise_id: str):
+    def register(fn: Callable[[Any], tuple[bool, str]]):
+        _CHECKERS[exercise_id] = fn
+        return fn
+
+    return register
+
+
+def check(exercise_id: str, answer: Any) -> bool:
+    if exercise_id not in _CHECKERS:
+        raise KeyError(f"No exercise {exercise_id!r}; known: {', '.join(sorted(_CHECKERS))}")
+    if answer is None:
+        print(f"[TODO] Exercise {exercise_id}: replace None with your answer, then run the cell again.")
+        return False
+    ok, message = _CHECKERS[exercise_id](answer)
+    print(f"[{'OK' if ok else 'TRY AGAIN'}] Exercise {exercise_id}: {message}")
+    return ok
+
+
+# -- Lesson 00 ------------------------------------------------------------------------------------
+@exercise("00.1")
+def _device(answer) -> tuple[bool, str]:
+    from .environment import best_device
+
+    expected = best_device()
+    if str(answer).lower() == expected:
+        return True, f"the lessons run on '{expected}' here."
+    return False, "ask torch: torch.cuda.is_available(), then torch.backends.mps.is_available(), else 'cpu'."
+
+
+def cached_repo_size_mb(repo_id: str) -> float | None:
+    """Size on disk of one repo in the HF cache (all its revisions), in MB; None if not cached."""
+    from huggingface_hub import scan_cache_dir
+
+    for repo in scan_cache_dir().repos:
+        if repo.repo_id == repo_id and repo.repo_type == "model":
+            return repo.size_on_disk / 1e6
+    return None
+
+
+@exercise("00.2")
+def _cache_size(answer) -> tuple[bool, str]:
+    expected = cached_repo_size_mb("sentence-transformers/all-MiniLM-L6-v2")
+    if expected is None:
+        return False, "the model is not in your cache yet: run the section 5 cells first."
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return False, "give a number of megabytes, e.g. round(repo.size_on_disk / 1e6, 1)."
+    if abs(value - expected) <= 0.05 * expected:
+        return True, f"about {expected:.1f} MB on disk."
+    hint = " (bytes? divide by 1e6)" if value > 1000 * expected else ""
+    return False, f"{value} is not within 5% of the size scan_cache_dir() reports{hint}."
+
+
+LESSON00_QUERY = "The parcel took three weeks to arrive."
+LESSON00_REVIEWS = [
+    "The blender is loud but crushes ice in seconds.",
+    "Shipping was painfully slow; I waited nearly a month for my order.",
+    "These running shoes gave me blisters on the first day.",
+    "Lovely soft fabric, the colour is exactly as pictured.",
+]
+
+
+@exercise("00.3")
+def _closest_review(answer) -> tuple[bool, str]:
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
+    scores = model.similarity(model.encode([LESSON00_QUERY]), model.encode(LESSON00_REVIEWS))[0]
+    expected = int(scores.argmax())
+    if not isinstance(answer, int) or not 0 <= answer < len(LESSON00_REVIEWS):
+        return False, f"give the index (0 to {len(LESSON00_REVIEWS) - 1}) of the closest review."
+    if answer == expected:
+        return True, f"review {expected} scores {float(scores[expected]):.2f}, the highest cosine similarity."
+    return False, "encode the query and the reviews, then take the argmax of model.similarity(query, reviews)."

@@ -1,0 +1,119 @@
+"""`make course`: execute every lesson headless with papermill, then write build/index.html.
+
+Offline (or with COURSE_HUB=local) the lessons run against a course hub started here for the run,
+so no hub process is left behind; online they run against huggingface.co. The notebook tests use
+`execute_lesson` too, so `make course` and `make test` execute lessons the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .paths import build_dir, course_hf_home, hub_root, repo_root
+
+KERNEL = "open-models-course"
+
+
+@dataclass
+class LessonRun:
+    name: str
+    ok: bool
+    seconds: float
+    output: Path
+    error: str = ""
+
+
+def lessons() -> list[Path]:
+    """Every numbered lesson, in order: a new notebook is picked up without editing anything."""
+    return sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def execute_lesson(path: Path, out_dir: Path, parameters: dict | None = None, timeout: int = 900) -> LessonRun:
+    import papermill
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / path.name
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(str(path), str(output), parameters=parameters or {}, kernel_name=KERNEL,
+                                   cwd=str(path.parent), progress_bar=False, execution_timeout=timeout)
+        return LessonRun(path.stem, True, time.perf_counter() - start, output)
+    except Exception as exc:  # papermill raises PapermillExecutionError with the failing cell
+        return LessonRun(path.stem, False, time.perf_counter() - start, output, str(exc)[-3000:])
+
+
+def _to_html(run: LessonRun) -> Path | None:
+    from nbconvert import HTMLExporter
+
+    if not run.output.exists():
+        return None
+    body, _ = HTMLExporter().from_filename(str(run.output))
+    page = run.output.with_suffix(".html")
+    page.write_text(body, encoding="utf-8")
+    return page
+
+
+def write_index(runs: list[LessonRun], target: Path, mode: str) -> None:
+    rows = []
+    for run in runs:
+        page = run.output.with_suffix(".html")
+        link = page if page.exists() else run.output
+        status = "passed" if run.ok else "FAILED"
+        detail = "" if run.ok else f"<pre>{html.escape(run.error)}</pre>"
+        rows.append(f"<tr class='{status}'><td><a href='{link.relative_to(target.parent)}'>{run.name}</a></td>"
+                    f"<td>{status}{detail}</td><td>{run.seconds:.1f} s</td></tr>")
+    target.write_text(f"""<!doctype html><html><head><meta charset="utf-8">
+<title>Open Models Course: executed lessons</title>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.3em 1em;text-align:left;vertical-align:top}}
+.FAILED{{background:#fdd}} .passed{{background:#efe}} pre{{white-space:pre-wrap;font-size:.8em}}</style></head>
+<body><h1>Open Models Course: executed lessons</h1>
+<p>Mode: {html.escape(mode)}. Executed {time.strftime('%Y-%m-%d %H:%M')} with papermill.</p>
+<table><tr><th>lesson</th><th>status</th><th>wall time</th></tr>{''.join(rows)}</table></body></html>
+""", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils.runner", description=__doc__)
+    parser.add_argument("lessons", nargs="*", help="lesson names or prefixes (default: all), e.g. 00")
+    args = parser.parse_args(argv)
+    from .hub import CourseHub
+    from .session import online
+
+    selected = [p for p in lessons() if not args.lessons or any(p.stem.startswith(x) for x in args.lessons)]
+    if not selected:
+        print("No lessons matched.", file=sys.stderr)
+        return 2
+    hub = None
+    choice = os.environ.get("COURSE_HUB", "auto").lower()
+    if choice == "local" or (choice == "auto" and not os.environ.get("HF_ENDPOINT") and not online()):
+        hub = CourseHub(hub_root(), port=0).start()
+        os.environ.update(HF_ENDPOINT=hub.url, HF_HOME=str(course_hf_home()), HF_HUB_DISABLE_TELEMETRY="1")
+        mode = f"course hub ({hub.url}, stand-ins)"
+    else:
+        mode = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    out_dir = build_dir() / "executed"
+    runs = []
+    try:
+        for path in selected:
+            run = execute_lesson(path, out_dir)
+            _to_html(run)
+            runs.append(run)
+            print(f"{'passed' if run.ok else 'FAILED'}  {run.name}  {run.seconds:.1f}s", flush=True)
+            if not run.ok:
+                print(run.error, file=sys.stderr)
+    finally:
+        if hub is not None:
+            hub.stop()
+    write_index(runs, build_dir() / "index.html", mode)
+    print(f"Index: {build_dir() / 'index.html'}")
+    return 0 if all(r.ok for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
