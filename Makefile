@@ -51,7 +51,7 @@ hub-stop:
 	@if [ -f build/course-hub.pid ]; then kill $$(cat build/course-hub.pid) 2>/dev/null || true; rm -f build/course-hub.pid; echo "course hub stopped"; else echo "no background course hub recorded"; fi
 
 lint: setup
-	$(VENV)/bin/ruff check course_utils tests
+	$(VENV)/bin/ruff check course_utils tests conftest.py
 
 clean: hub-stop
 	rm -rf build
