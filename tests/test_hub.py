@@ -15,6 +15,7 @@ from huggingface_hub import ModelCard, hf_hub_download, snapshot_download
 from huggingface_hub.errors import (
     EntryNotFoundError,
     GatedRepoError,
+    HfHubHTTPError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
@@ -248,8 +249,12 @@ def test_gated_repo(hf_api):
 def test_catalogue_only_repo_says_so(hf_api):
     info = hf_api.model_info("Qwen/Qwen2.5-7B-Instruct")
     assert "course-catalogue-only" in info.tags
-    with pytest.raises(EntryNotFoundError, match="catalogue-only"):
+    with pytest.raises(HfHubHTTPError, match="catalogue-only in the course hub"):
         hf_hub_download("Qwen/Qwen2.5-7B-Instruct", "config.json")
+    from transformers import AutoModelForCausalLM
+
+    with pytest.raises(OSError, match="catalogue-only in the course hub"):
+        AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")
 
 
 @pytest.mark.parametrize("path", [

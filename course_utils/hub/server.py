@@ -12,6 +12,7 @@ import json
 from urllib.parse import unquote
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -164,8 +165,8 @@ def list_repos(store: HubStore, repo_type: str, request: Request) -> list[dict]:
                 "createdAt": "createdAt", "trendingScore": "downloads"}.get(sort or "", None)
     if sort and sort_key is None:
         raise HubError(400, f"Unknown sort {sort!r}: use downloads, likes, lastModified, createdAt or trendingScore")
-    if sort_key:
-        infos.sort(key=lambda i: (i[sort_key] or 0, i["id"]), reverse=True)
+    if sort_key:  # descending, as on the Hub; direction=1 (older clients) asks for ascending
+        infos.sort(key=lambda i: (i[sort_key] or 0, i["id"]), reverse=q.get("direction") != "1")
     if q.get("limit"):
         infos = infos[: int(q["limit"])]
     # The Hub's list answer is short unless asked for more (full, cardData, config, expand[]).
@@ -202,12 +203,11 @@ def _resolve(store: HubStore, repo_type: str, segments: list[str], request: Requ
                 "GatedRepo",
             )
         if meta.get("catalogue_only"):
-            # The file is truly absent; huggingface_hub shows this message (transformers shows its own).
+            # 401 without an error code: transformers then passes this message on instead of a generic one.
             raise HubError(
-                404,
+                401,
                 f"{repo.id} is catalogue-only in the course hub: its card and metadata are here, its weights are not. "
                 "Run it online, or mirror it with `python -m course_utils.hub mirror MODEL_ID` on a connected machine.",
-                "EntryNotFound",
             )
     target = repo.file_path(path)
     if not target.is_file():
@@ -297,8 +297,8 @@ def create_app(root) -> Starlette:
         # an empty segment ("//") survives to be refused by validate_path.
         raw = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?")[0]
         segments = [unquote(s) for s in raw[1:].split("/")] if raw not in ("", "/") else []
-        try:
-            return _dispatch(store, request, segments, body)
+        try:  # in a worker thread: hashing and file writes must not block other clients
+            return await run_in_threadpool(_dispatch, store, request, segments, body)
         except HubError as exc:
             return _error(exc)
 
