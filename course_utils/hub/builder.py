@@ -7,6 +7,7 @@ to the hub are left alone.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.metadata as md
 import json
@@ -33,7 +34,7 @@ def fingerprint() -> str:
     """A hash of everything the build reads: change any of it and the hub is rebuilt."""
     h = hashlib.sha256()
     sources = sorted(Path(__file__).parent.glob("*.py"))
-    inputs = sorted(p for p in data_dir().rglob("*") if p.is_file())
+    inputs = sorted(p for folder in ("reviews", "catalogue") for p in (data_dir() / folder).rglob("*") if p.is_file())
     for p in sources + inputs:
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     for name in _VERSIONED:
@@ -342,6 +343,13 @@ def build_into(staging: Path, log=print) -> list[tuple[str, str]]:
 def build(root: Path, force: bool = False, log=print) -> bool:
     """Build or refresh the hub at `root`. Returns False when it was already up to date."""
     root = Path(root)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.parent / f".{root.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two builds at once (two test runs, two lessons) take turns
+        return _build_locked(root, force, log)
+
+
+def _build_locked(root: Path, force: bool, log) -> bool:
     record_file = root / BUILD_RECORD
     current = fingerprint()
     old = json.loads(record_file.read_text()) if record_file.exists() else {}

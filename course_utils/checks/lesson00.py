@@ -1,40 +1,13 @@
-"""Exercise checkers. `check("00.2", answer)` prints [OK], [TRY AGAIN] with a hint, or [TODO], and
-returns True only for a right answer, so a solution cell can `assert check(...)`.
-
-Each checker works its expected answer out on this machine; nothing is hard-coded that could drift.
-"""
+"""Checkers for lesson 00's exercises."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-_CHECKERS: dict[str, Callable[[Any], tuple[bool, str]]] = {}
+from . import exercise
 
 
-def exercise(exercise_id: str):
-    def register(fn: Callable[[Any], tuple[bool, str]]):
-        _CHECKERS[exercise_id] = fn
-        return fn
-
-    return register
-
-
-def check(exercise_id: str, answer: Any) -> bool:
-    if exercise_id not in _CHECKERS:
-        raise KeyError(f"No exercise {exercise_id!r}; known: {', '.join(sorted(_CHECKERS))}")
-    if answer is None:
-        print(f"[TODO] Exercise {exercise_id}: replace None with your answer, then run the cell again.")
-        return False
-    ok, message = _CHECKERS[exercise_id](answer)
-    print(f"[{'OK' if ok else 'TRY AGAIN'}] Exercise {exercise_id}: {message}")
-    return ok
-
-
-# -- Lesson 00 ------------------------------------------------------------------------------------
 @exercise("00.1")
 def _device(answer) -> tuple[bool, str]:
-    from .environment import best_device
+    from ..environment import best_device
 
     expected = best_device()
     if str(answer).lower() == expected:

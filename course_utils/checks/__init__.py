@@ -1,0 +1,40 @@
+"""Exercise checkers. `check("00.2", answer)` prints [OK], [TRY AGAIN] with a hint, or [TODO], and
+returns True only for a right answer, so a solution cell can `assert check(...)`.
+
+Each lesson's checkers live in `course_utils/checks/lessonNN.py` (loaded on first use) and work their
+expected answer out on the learner's machine; nothing is hard-coded that could drift.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+_CHECKERS: dict[str, Callable[[Any], tuple[bool, str]]] = {}
+
+
+def exercise(exercise_id: str):
+    """Register a checker: a function answer -> (ok, message)."""
+
+    def register(fn: Callable[[Any], tuple[bool, str]]):
+        _CHECKERS[exercise_id] = fn
+        return fn
+
+    return register
+
+
+def check(exercise_id: str, answer: Any) -> bool:
+    lesson = exercise_id.split(".")[0]
+    try:
+        importlib.import_module(f"{__name__}.lesson{lesson}")
+    except ModuleNotFoundError:
+        pass
+    if exercise_id not in _CHECKERS:
+        raise KeyError(f"No exercise {exercise_id!r}; known: {', '.join(sorted(_CHECKERS))}")
+    if answer is None:
+        print(f"[TODO] Exercise {exercise_id}: replace None with your answer, then run the cell again.")
+        return False
+    ok, message = _CHECKERS[exercise_id](answer)
+    print(f"[{'OK' if ok else 'TRY AGAIN'}] Exercise {exercise_id}: {message}")
+    return ok
