@@ -1,0 +1,40 @@
+"""The lesson runner behind `make course`: failures are reported with the failing cell, not hidden."""
+
+from __future__ import annotations
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from course_utils.runner import LessonRun, execute_lesson, write_index
+
+
+def _notebook(path, *sources):
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources],
+                      metadata={"kernelspec": {"name": "open-models-course", "display_name": "Open Models Course",
+                                               "language": "python"}})
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_failing_lesson_is_reported_with_its_error(tmp_path):
+    lesson = _notebook(tmp_path / "98_broken.ipynb", "x = 1", "raise ValueError('the cell that broke')")
+    run = execute_lesson(lesson, tmp_path / "out")
+    assert not run.ok and "the cell that broke" in run.error
+    assert run.output.exists()  # the partly executed notebook is kept for reading
+
+
+def test_parameters_are_injected(tmp_path):
+    lesson = _notebook(tmp_path / "97_params.ipynb", "x = 1", "assert x == 5, x")
+    assert execute_lesson(lesson, tmp_path / "out", parameters={"x": 5}).ok
+
+
+def test_index_lists_every_lesson_with_status_and_time(tmp_path):
+    (tmp_path / "executed").mkdir()
+    ok = LessonRun("00_setup", True, 12.34, tmp_path / "executed" / "00_setup.ipynb")
+    bad = LessonRun("01_x", False, 3.0, tmp_path / "executed" / "01_x.ipynb", "ValueError: <boom>")
+    write_index([ok, bad], tmp_path / "index.html", "course hub")
+    page = (tmp_path / "index.html").read_text()
+    assert "00_setup" in page and "12.3 s" in page and "passed" in page
+    assert "FAILED" in page and "ValueError: &lt;boom&gt;" in page  # error text escaped
+    assert "href='executed/00_setup.ipynb'" in page
