@@ -7,16 +7,20 @@ SETUP_STAMP := $(VENV)/.setup-done
 KERNEL := open-models-course
 # Tiny models run far faster on one thread on small CPUs; override with `make test THREADS=2`.
 THREADS ?= 1
+# `make hub HOST=0.0.0.0` serves a classroom; the default serves this machine only.
+HOST ?= 127.0.0.1
 
-.PHONY: setup course test lab hub hub-build hub-stop lint clean help
+.PHONY: setup repair course test lab hub hub-build hub-stop lint clean help
 
 help:
 	@echo "make course  - install (first time) and execute every lesson into build/ (index: build/index.html)"
 	@echo "make test    - install (first time) and run the whole test suite offline"
 	@echo "make lab     - open JupyterLab on the 'Open Models Course' kernel"
-	@echo "make hub     - build and serve the course hub in the foreground"
+	@echo "make hub     - build (if needed) and serve the course hub in the foreground (HOST=0.0.0.0 for a classroom)"
+	@echo "make hub-build - build or refresh the course hub in build/hub (mirrored and pushed repos are kept)"
 	@echo "make hub-stop - stop a course hub that a lesson's setup() started in the background"
 	@echo "make setup   - only install (.venv, the course kernel)"
+	@echo "make repair  - reinstall the pinned packages (after [FAIL] lines in the environment check)"
 	@echo "make lint    - ruff over course_utils and tests"
 	@echo "make clean   - remove build output (build/)"
 
@@ -29,8 +33,15 @@ $(SETUP_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[dev]"
+	@# the environment check ends the install: a [FAIL] line stops it here, not in a lesson
+	@$(PY) -c 'import sys; from course_utils import check_environment as c; sys.exit(not all(x.ok for x in c(True)))'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Open Models Course"
 	@touch $@
+
+# After a [FAIL] in the environment check: reinstall exactly the pinned versions.
+repair:
+	rm -f $(SETUP_STAMP)
+	$(MAKE) setup
 
 hub-build: setup
 	$(PY) -m course_utils.hub build
@@ -45,7 +56,7 @@ lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
 
 hub: hub-build
-	$(PY) -m course_utils.hub serve
+	$(PY) -m course_utils.hub serve --host $(HOST)
 
 hub-stop:
 	@if [ -f build/course-hub.pid ]; then kill $$(cat build/course-hub.pid) 2>/dev/null || true; rm -f build/course-hub.pid; echo "course hub stopped"; else echo "no background course hub recorded"; fi

@@ -58,7 +58,7 @@ def check_environment(include_dev: bool = False, verbose: bool = True) -> list[P
             print(check.line())
         failed = [c.name for c in checks if not c.ok]
         print("All pinned packages match." if not failed else
-              f"{len(failed)} package(s) differ: run `make setup` from the course folder, then restart the kernel.")
+              f"{len(failed)} package(s) differ: run `make repair` in the course folder, then restart the kernel.")
     return checks
 
 

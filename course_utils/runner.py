@@ -8,6 +8,7 @@ so no hub process is left behind; online they run against huggingface.co. The no
 from __future__ import annotations
 
 import argparse
+import ast
 import html
 import os
 import sys
@@ -81,9 +82,19 @@ def write_index(runs: list[LessonRun], target: Path, mode: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.runner", description=__doc__)
     parser.add_argument("lessons", nargs="*", help="lesson names or prefixes (default: all), e.g. 00")
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a lesson's parameters cell, e.g. -p seed=1 (VALUE is read as Python)")
     args = parser.parse_args(argv)
-    from .hub import CourseHub
-    from .session import online
+    from .hub import CourseHub, CourseHubError
+    from .session import CourseSetupError, build_hub_if_needed, online
+    from .tokens import load_dotenv_file
+
+    load_dotenv_file()  # COURSE_HUB and friends, as the lessons' setup() reads them
+    try:
+        parameters = {name: ast.literal_eval(value) for name, value in (p.split("=", 1) for p in args.param)}
+    except (ValueError, SyntaxError):
+        print("error: give parameters as NAME=VALUE with a Python literal value, e.g. -p seed=1", file=sys.stderr)
+        return 2
 
     selected = [p for p in lessons() if not args.lessons or any(p.stem.startswith(x) for x in args.lessons)]
     if not selected:
@@ -92,16 +103,22 @@ def main(argv: list[str] | None = None) -> int:
     hub = None
     choice = os.environ.get("COURSE_HUB", "auto").lower()
     if choice == "local" or (choice == "auto" and not os.environ.get("HF_ENDPOINT") and not online()):
-        hub = CourseHub(hub_root(), port=0).start()
+        try:
+            build_hub_if_needed(hub_root())
+            hub = CourseHub(hub_root(), port=0).start()  # private to this run, on a free port
+        except (CourseHubError, CourseSetupError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         os.environ.update(HF_ENDPOINT=hub.url, HF_HOME=str(course_hf_home()), HF_HUB_DISABLE_TELEMETRY="1")
-        mode = f"course hub ({hub.url}, stand-ins)"
+        mode = f"course hub ({hub.url} for this run; stand-ins)"
     else:
         mode = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # progress bars saved as text are noise
     out_dir = build_dir() / "executed"
     runs = []
     try:
         for path in selected:
-            run = execute_lesson(path, out_dir)
+            run = execute_lesson(path, out_dir, parameters)
             _to_html(run)
             runs.append(run)
             print(f"{'passed' if run.ok else 'FAILED'}  {run.name}  {run.seconds:.1f}s", flush=True)

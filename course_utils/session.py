@@ -56,38 +56,53 @@ def _is_loopback(url: str) -> bool:
     return urlparse(url).hostname in ("127.0.0.1", "localhost", "::1")
 
 
-def _start_background_hub(url: str) -> None:
-    """Build the hub if needed, then serve it from a detached process that outlives this kernel."""
-    from .hub import hub_health
+def build_hub_if_needed(root: Path) -> None:
+    """Build the course hub in a subprocess (building imports transformers, which must wait for setup)."""
+    from .hub.builder import up_to_date
 
-    root = hub_root()
-    port = urlparse(url).port or 80
-    print(f"Starting the course hub on {url} (first time: building stand-ins, under a minute) ...")
+    if up_to_date(root):
+        return
+    print(f"Building the course hub in {root} (stand-ins and catalogue; under a minute) ...", flush=True)
     build = subprocess.run([sys.executable, "-m", "course_utils.hub", "build", "--root", str(root)],
                            capture_output=True, text=True)
     if build.returncode != 0:
         raise CourseSetupError(f"Building the course hub failed:\n{build.stdout[-2000:]}{build.stderr[-2000:]}")
+
+
+def _start_background_hub(url: str) -> None:
+    """Serve the hub from a detached process that outlives this kernel, so every lesson shares it."""
+    from .hub import hub_health
+
+    root = hub_root()
+    build_hub_if_needed(root)
+    port = urlparse(url).port or 80
     log_path = build_dir() / "course-hub.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
+    with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "course_utils.hub", "serve", "--root", str(root), "--port", str(port)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    (build_dir() / "course-hub.pid").write_text(f"{proc.pid}\n")  # `make hub-stop` reads it
     deadline = time.monotonic() + 30
     while hub_health(url, timeout=1) is None:
         if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
             tail = log_path.read_text(errors="replace")[-1500:]
             raise CourseSetupError(f"The course hub did not start on {url}. Its log ({log_path}):\n{tail}")
         time.sleep(0.2)
+    (build_dir() / "course-hub.pid").write_text(f"{proc.pid}\n")  # `make hub-stop` reads it
+    print(f"Course hub started in the background (pid {proc.pid}, log {log_path}); it serves every lesson "
+          "until you run `make hub-stop`.")
 
 
 def _choose_endpoint(choice: str) -> tuple[str, str, bool]:
     """(endpoint, mode, set_by_us). Order: COURSE_HUB=local/remote, an HF_ENDPOINT already set, a probe."""
-    from .hub import DEFAULT_PORT, hub_health
+    from .hub import CourseHubError, hub_health, hub_port
 
     preset = os.environ.get("HF_ENDPOINT", "").rstrip("/")
-    port = os.environ.get("COURSE_HUB_PORT", DEFAULT_PORT)
+    try:
+        port = hub_port()
+    except CourseHubError as exc:
+        raise CourseSetupError(str(exc)) from None
     local_url = os.environ.get("COURSE_HUB_URL") or f"http://127.0.0.1:{port}"
     if choice == "remote" or (choice == "auto" and not preset and online()):
         if not online():
@@ -155,6 +170,9 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True) -> Co
     if choice not in MODES:
         raise CourseSetupError(f"COURSE_HUB={choice!r}: use one of {', '.join(MODES)}.")
     endpoint, mode, set_by_us = _choose_endpoint(choice)
+    shared_hub = mode == "course hub" and not _is_loopback(endpoint)
+    if shared_hub:  # a classroom hub on another machine, over plain HTTP: never send a learner's token there
+        os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
     if mode == "course hub":
         os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
         hf_home = str(course_hf_home()) if set_by_us else os.environ.get("HF_HOME", str(course_hf_home()))
@@ -177,6 +195,6 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True) -> Co
         print(f"  HF cache  {hf_home}")
         print(f"  device    {environment.device_note(device)}")
         print(f"  threads   {n_threads}, seed {seed}")
-        print(f"  HF_TOKEN  {token}")
+        print(f"  HF_TOKEN  {token}" + ("; not sent to this shared hub" if shared_hub else ""))
         print(f"  versions  python {sys.version.split()[0]}, {environment.key_versions()}")
     return course

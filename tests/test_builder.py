@@ -57,6 +57,18 @@ def test_mirror_copies_a_model_from_an_upstream_hub(hub, tmp_path):
     assert copied.meta["mirrored_from"].startswith(f"{hub.url}/distilbert/distilgpt2@")
 
 
+def test_rebuild_keeps_mirrored_real_models(built_twice, tmp_path):
+    root = built_twice[1]
+    store = HubStore(root)
+    repo = store.get("model", "distilbert/distilgpt2")
+    store.commit(repo, [("add", "model.safetensors", b"the real weights")])
+    meta = repo.meta
+    meta["mirrored_from"] = "https://huggingface.co/distilbert/distilgpt2@abc"
+    repo.write_meta(meta)
+    assert build(root, force=True, log=lambda *a: None) is True
+    assert (repo.files_dir / "model.safetensors").read_bytes() == b"the real weights"
+
+
 def test_mirror_offline_fails_at_once_with_a_clear_message(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "course_utils.hub", "mirror", "openai-community/gpt2", "--root", str(tmp_path),

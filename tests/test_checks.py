@@ -30,3 +30,17 @@ def test_right_answers_pass(capsys):
 def test_unknown_exercise_is_an_error():
     with pytest.raises(KeyError, match="No exercise '99.9'"):
         check("99.9", 1)
+
+
+def test_index_answers_may_be_tensors_or_numpy_scalars(capsys):
+    import numpy as np
+    import torch
+
+    from course_utils.checks.lesson00 import LESSON00_QUERY, LESSON00_REVIEWS, _minilm
+
+    model = _minilm()
+    scores = model.similarity(model.encode([LESSON00_QUERY]), model.encode(LESSON00_REVIEWS))[0]
+    assert check("00.3", scores.argmax()) is True
+    assert check("00.3", np.int64(int(scores.argmax()))) is True
+    assert check("00.3", torch.tensor([1, 2])) is False
+    assert "plain int index" in capsys.readouterr().out

@@ -75,6 +75,20 @@ def test_setup_rejects_an_unknown_mode():
     assert "REFUSED" in result.stdout and "auto, local, remote" in result.stdout
 
 
+def test_a_bad_port_setting_is_a_clear_error():
+    result = run_python("""
+        from course_utils import setup, CourseSetupError
+        try:
+            setup()
+        except CourseSetupError as e:
+            print("REFUSED", e)
+    """, env={"COURSE_HUB": "local", "COURSE_HUB_PORT": "abc", "HF_ENDPOINT": None})
+    assert "REFUSED COURSE_HUB_PORT='abc' must be a port number" in result.stdout, result.stderr
+    cli = subprocess.run([sys.executable, "-m", "course_utils.hub", "serve"], capture_output=True, text=True,
+                         env={**os.environ, "COURSE_HUB_PORT": "abc"})
+    assert cli.returncode == 2 and "must be a port number" in cli.stderr
+
+
 def test_setup_remote_offline_is_a_clear_error():
     result = run_python("""
         from course_utils import setup, CourseSetupError
@@ -155,3 +169,11 @@ def test_tokens_from_dotenv_are_loaded_but_never_shown(tmp_path, monkeypatch):
     load_dotenv_file(env_file)  # what the shell set wins over .env
     assert os.environ["HF_TOKEN"] == "from-the-shell"
     assert load_dotenv_file(tmp_path / "missing.env") is None
+
+
+def test_a_token_saved_by_login_counts(tmp_path, monkeypatch):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    assert token_status() == {"HF_TOKEN": "not set"}
+    (tmp_path / "token").write_text(FAKE_TOKEN)
+    assert token_status() == {"HF_TOKEN": "saved by hf auth login"}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+
 from . import exercise
 
 
@@ -36,7 +39,7 @@ def _cache_size(answer) -> tuple[bool, str]:
         return False, "give a number of megabytes, e.g. round(repo.size_on_disk / 1e6, 1)."
     if abs(value - expected) <= 0.05 * expected:
         return True, f"about {expected:.1f} MB on disk."
-    hint = " (bytes? divide by 1e6)" if value > 1000 * expected else ""
+    hint = " (wrong unit? scan_cache_dir() reports bytes)" if not 0.5 < value / expected < 2 else ""
     return False, f"{value} is not within 5% of the size scan_cache_dir() reports{hint}."
 
 
@@ -49,14 +52,25 @@ LESSON00_REVIEWS = [
 ]
 
 
-@exercise("00.3")
-def _closest_review(answer) -> tuple[bool, str]:
+@functools.lru_cache(maxsize=1)
+def _minilm():
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
+    return SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
+
+
+@exercise("00.3")
+def _closest_review(answer) -> tuple[bool, str]:
+    model = _minilm()
     scores = model.similarity(model.encode([LESSON00_QUERY]), model.encode(LESSON00_REVIEWS))[0]
     expected = int(scores.argmax())
-    if not isinstance(answer, int) or not 0 <= answer < len(LESSON00_REVIEWS):
+    if hasattr(answer, "item") and getattr(answer, "ndim", 1) == 0:
+        answer = answer.item()  # a 0-d tensor or numpy scalar from argmax()
+    try:
+        answer = operator.index(answer)
+    except TypeError:
+        return False, f"got a {type(answer).__name__}; give a plain int index, e.g. int(scores.argmax())."
+    if not 0 <= answer < len(LESSON00_REVIEWS):
         return False, f"give the index (0 to {len(LESSON00_REVIEWS) - 1}) of the closest review."
     if answer == expected:
         return True, f"review {expected} scores {float(scores[expected]):.2f}, the highest cosine similarity."

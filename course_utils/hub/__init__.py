@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import socket
 import threading
 import time
@@ -25,6 +26,14 @@ DEFAULT_PORT = 8765
 
 class CourseHubError(RuntimeError):
     """A course hub problem with a message that says what to do."""
+
+
+def hub_port() -> int:
+    """The local course hub's port: COURSE_HUB_PORT, or 8765."""
+    value = os.environ.get("COURSE_HUB_PORT", str(DEFAULT_PORT))
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise CourseHubError(f"COURSE_HUB_PORT={value!r} must be a port number, e.g. 8766.")
+    return int(value)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

@@ -7,22 +7,34 @@ import os
 import sys
 
 from ..paths import hub_root
-from . import DEFAULT_HOST, DEFAULT_PORT, CourseHubError, bind_socket
+from ..tokens import load_dotenv_file
+from . import DEFAULT_HOST, DEFAULT_PORT, CourseHubError, bind_socket, hub_port
 
 
 def main(argv: list[str] | None = None) -> int:
+    load_dotenv_file()  # COURSE_HUB_PORT, HF_TOKEN, ... from .env, as setup() reads them
+    try:
+        default_port = hub_port()
+    except CourseHubError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(prog="python -m course_utils.hub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    root_help = "hub folder (default: build/hub, or COURSE_HUB_ROOT)"
     serve = sub.add_parser("serve", help="serve the course hub in the foreground")
-    serve.add_argument("--root", default=None, help="hub folder (default: build/hub)")
-    serve.add_argument("--host", default=DEFAULT_HOST)
-    serve.add_argument("--port", type=int, default=int(os.environ.get("COURSE_HUB_PORT", DEFAULT_PORT)))
-    build = sub.add_parser("build", help="build the course hub (skipped when nothing changed)")
-    build.add_argument("--root", default=None)
+    serve.add_argument("--root", default=None, help=root_help)
+    serve.add_argument("--host", default=DEFAULT_HOST,
+                       help=f"address to bind (default {DEFAULT_HOST}: this machine only; 0.0.0.0 serves a classroom)")
+    serve.add_argument("--port", type=int, default=default_port,
+                       help=f"port (default {default_port}, from COURSE_HUB_PORT or {DEFAULT_PORT})")
+    build = sub.add_parser("build", help="build the course hub (skipped when nothing changed; mirrored and "
+                                         "pushed repos are kept)")
+    build.add_argument("--root", default=None, help=root_help)
     build.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
-    mirror = sub.add_parser("mirror", help="copy real models from huggingface.co into the course hub (online)")
+    mirror = sub.add_parser("mirror", help="copy real models from huggingface.co into the course hub (online; "
+                                           "uses HF_TOKEN for gated models; replaces a stand-in of the same id)")
     mirror.add_argument("model_ids", nargs="+")
-    mirror.add_argument("--root", default=None)
+    mirror.add_argument("--root", default=None, help=root_help)
     mirror.add_argument("--endpoint", default="https://huggingface.co")
     args = parser.parse_args(argv)
     root = args.root or hub_root()
@@ -40,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             if not os.path.isdir(root):
                 raise CourseHubError(f"No course hub at {root}: build it first (`make hub-build`).")
             sock = bind_socket(args.host, args.port)
-            print(f"Course hub serving {root} at http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
+            print(f"Course hub serving {root} at http://{args.host}:{args.port}", flush=True)
             uvicorn.Server(uvicorn.Config(create_app(root), log_level="warning")).run(sockets=[sock])
         elif args.command == "mirror":
             from .mirror import mirror as mirror_models
@@ -49,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     except (CourseHubError, ConnectionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # huggingface_hub's errors (gated, unknown id) during a mirror
+        if type(exc).__module__.startswith("huggingface_hub"):
+            print(f"error: {exc}\nCheck the model id; for a gated model accept its licence on huggingface.co and "
+                  "set HF_TOKEN (in .env).", file=sys.stderr)
+            return 2
+        raise
     return 0
 
 

@@ -183,8 +183,10 @@ _WEIGHT_FORMAT_TAGS = {"pytorch", "tf", "jax", "onnx", "rust", "coreml", "openvi
 
 def standin_card(standin: StandIn, entry: dict | None, as_of: str) -> str:
     extras = (", label names" if standin.labels else "") + (", chat template" if standin.chat_template else "")
-    body = f"""**Course stand-in with random weights: its output means nothing.** This repo is served by the
-Open Models Course's local hub so that lesson code written for `{standin.repo_id}` runs offline.
+    body = f"""**Course stand-in with random weights: its output means nothing.**
+
+This repo is served by the Open Models Course's local hub so that lesson code written for
+`{standin.repo_id}` runs offline.
 
 # {standin.repo_id} (course stand-in)
 
@@ -340,6 +342,11 @@ def build_into(staging: Path, log=print) -> list[tuple[str, str]]:
     return built
 
 
+def up_to_date(root: Path) -> bool:
+    record_file = Path(root) / BUILD_RECORD
+    return record_file.exists() and json.loads(record_file.read_text()).get("fingerprint") == fingerprint()
+
+
 def build(root: Path, force: bool = False, log=print) -> bool:
     """Build or refresh the hub at `root`. Returns False when it was already up to date."""
     root = Path(root)
@@ -367,14 +374,19 @@ def _build_locked(root: Path, force: bool, log) -> bool:
         previous = {tuple(x) for x in old.get("repos", [])}
         for repo_type, repo_id in previous - set(built):  # repos the builder no longer makes
             shutil.rmtree(root / f"{repo_type}s" / repo_id.replace("/", "--"), ignore_errors=True)
+        kept = []
         for repo_type, repo_id in built:  # replace builder repos only: learners' pushed repos stay
             name = repo_id.replace("/", "--")
             target = root / f"{repo_type}s" / name
+            if (target / "meta.json").exists() and json.loads((target / "meta.json").read_text()).get("mirrored_from"):
+                kept.append(repo_id)  # a real model an instructor mirrored never turns back into a stand-in
+                continue
             shutil.rmtree(target, ignore_errors=True)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(staging / f"{repo_type}s" / name, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     record_file.write_text(json.dumps({"fingerprint": current, "repos": built}, indent=2) + "\n")
-    log(f"Built {len(built)} repos in {time.perf_counter() - t0:.1f}s.")
+    log(f"Built {len(built)} repos in {time.perf_counter() - t0:.1f}s."
+        + (f" Kept {len(kept)} mirrored real model(s): {', '.join(kept)}." if kept else ""))
     return True
