@@ -1,0 +1,97 @@
+"""Timing helper, introduced in lesson 03 (time per generated token) and reused in lesson 04 (pipeline overhead).
+
+    timing = measure(lambda: model.generate(**inputs, max_new_tokens=20), repeats=5,
+                     tokens=lambda out: out.shape[1] - prompt_length)
+    timing.median, timing.per_token, timing.summary()
+
+One warm-up call runs first and is not counted (the first call pays for lazy initialisation). The median
+of several repeats is reported because single timings on a laptop jump around; min and max show how much.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock seconds of each repeat of one call, and how many tokens one call produced (if known)."""
+
+    seconds: tuple[float, ...]
+    tokens: int | None = None
+    result: Any = field(default=None, repr=False, compare=False)  # what the last call returned
+
+    @property
+    def repeats(self) -> int:
+        return len(self.seconds)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def min(self) -> float:
+        return min(self.seconds)
+
+    @property
+    def max(self) -> float:
+        return max(self.seconds)
+
+    @property
+    def per_token(self) -> float | None:
+        """Median seconds per produced token; None when the call produced no token count."""
+        return self.median / self.tokens if self.tokens else None
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        return self.tokens / self.median if self.tokens and self.median > 0 else None
+
+    def summary(self) -> dict:
+        """One table row: times in milliseconds, rounded for display."""
+        row = {"repeats": self.repeats, "median_ms": round(1e3 * self.median, 2),
+               "min_ms": round(1e3 * self.min, 2), "max_ms": round(1e3 * self.max, 2)}
+        if self.tokens:
+            row.update(tokens=self.tokens, ms_per_token=round(1e3 * self.per_token, 2),
+                       tokens_per_s=round(self.tokens_per_second, 1))
+        return row
+
+
+def measure(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1,
+            tokens: int | Callable[[Any], int] | None = None,
+            clock: Callable[[], float] = time.perf_counter) -> Timing:
+    """Call `fn()` `warmup` times untimed, then `repeats` times timed with `clock`.
+
+    `tokens` is how many tokens one call produces: a number, or a function of what `fn` returned
+    (e.g. `lambda out: out.shape[1] - prompt_length`), so the count is measured, not assumed. Every
+    timed call must produce the same count; if they differ, per-token time would be misleading.
+    """
+    if not callable(fn):
+        raise TypeError(f"measure() needs a function to call, e.g. measure(lambda: model(**inputs)); got {fn!r}.")
+    if not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a whole number >= 1, got {repeats!r}.")
+    if not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be a whole number >= 0, got {warmup!r}.")
+    if tokens is not None and not callable(tokens) and (not isinstance(tokens, int) or tokens < 1):
+        raise ValueError(f"tokens must be a positive int or a function of fn's result, got {tokens!r}.")
+    result = None
+    for _ in range(warmup):
+        result = fn()
+    seconds, counts = [], []
+    for _ in range(repeats):
+        start = clock()
+        result = fn()
+        seconds.append(clock() - start)
+        if callable(tokens):
+            counts.append(int(tokens(result)))
+    if callable(tokens):
+        if len(set(counts)) != 1:
+            raise ValueError(f"The calls produced different token counts {counts}: fix the length "
+                             "(e.g. min_new_tokens=max_new_tokens) so per-token times compare like with like.")
+        n_tokens = counts[0] if counts[0] > 0 else None
+    else:
+        n_tokens = tokens
+    return Timing(tuple(seconds), n_tokens, result)
