@@ -6,6 +6,7 @@ The lesson computes the probabilities itself (logits, then softmax); this only d
 from __future__ import annotations
 
 import math
+import operator
 
 
 def _as_list(probs) -> list[float]:
@@ -23,9 +24,15 @@ def _as_list(probs) -> list[float]:
 def top_k(probs, k: int = 10) -> list[tuple[int, float]]:
     """The k most likely (token id, probability) pairs, most likely first. Ties keep the lower id first."""
     values = _as_list(probs)
-    if not isinstance(k, int) or not 1 <= k <= len(values):
+    try:
+        k_int = None if isinstance(k, bool) else operator.index(k)  # ints and numpy ints, not True/False
+    except TypeError:
+        k_int = None
+    if k_int is None or not 1 <= k_int <= len(values):
         raise ValueError(f"k must be a whole number from 1 to {len(values)} (the vocabulary size), got {k!r}.")
-    if any(math.isnan(v) or v < 0 or v > 1 for v in values) or abs(sum(values) - 1) > 1e-3:
+    k = k_int
+    # 1e-2, not tighter: rounding makes a bfloat16 softmax over a large vocabulary miss 1 by more than 1e-3
+    if any(math.isnan(v) or v < 0 or v > 1 for v in values) or abs(sum(values) - 1) > 1e-2:
         raise ValueError("These are not probabilities (each in [0, 1], summing to 1). If they are logits, "
                          "apply softmax first: logits[0, -1].softmax(dim=-1).")
     order = sorted(range(len(values)), key=lambda i: (-values[i], i))

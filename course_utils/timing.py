@@ -6,10 +6,14 @@
 
 One warm-up call runs first and is not counted (the first call pays for lazy initialisation). The median
 of several repeats is reported because single timings on a laptop jump around; min and max show how much.
+
+On a GPU, work is queued and runs asynchronously: pass `sync=torch.cuda.synchronize` so each timed call waits
+for the GPU to finish; without it, `measure(lambda: model(**inputs))` times little more than the kernel launches.
 """
 
 from __future__ import annotations
 
+import operator
 import statistics
 import time
 from collections.abc import Callable
@@ -60,10 +64,24 @@ class Timing:
         return row
 
 
+def _whole_number(value) -> int | None:
+    """`value` as an int if it is a whole number (an int or a numpy integer; not a bool), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
 def measure(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1,
             tokens: int | Callable[[Any], int] | None = None,
-            clock: Callable[[], float] = time.perf_counter) -> Timing:
+            clock: Callable[[], float] = time.perf_counter,
+            sync: Callable[[], Any] | None = None) -> Timing:
     """Call `fn()` `warmup` times untimed, then `repeats` times timed with `clock`.
+
+    `sync` is called after every call of `fn`, inside the timed span: on a GPU pass `torch.cuda.synchronize`
+    (e.g. `sync=torch.cuda.synchronize if torch.cuda.is_available() else None`) so the time includes the GPU's work.
 
     `tokens` is how many tokens one call produces: a number, or a function of what `fn` returned
     (e.g. `lambda out: out.shape[1] - prompt_length`), so the count is measured, not assumed. Every
@@ -71,19 +89,29 @@ def measure(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1,
     """
     if not callable(fn):
         raise TypeError(f"measure() needs a function to call, e.g. measure(lambda: model(**inputs)); got {fn!r}.")
-    if not isinstance(repeats, int) or repeats < 1:
+    if sync is not None and not callable(sync):
+        raise TypeError(f"sync must be a function to call after each call, e.g. torch.cuda.synchronize; got {sync!r}.")
+    n_repeats, n_warmup = _whole_number(repeats), _whole_number(warmup)
+    if n_repeats is None or n_repeats < 1:
         raise ValueError(f"repeats must be a whole number >= 1, got {repeats!r}.")
-    if not isinstance(warmup, int) or warmup < 0:
+    if n_warmup is None or n_warmup < 0:
         raise ValueError(f"warmup must be a whole number >= 0, got {warmup!r}.")
-    if tokens is not None and not callable(tokens) and (not isinstance(tokens, int) or tokens < 1):
-        raise ValueError(f"tokens must be a positive int or a function of fn's result, got {tokens!r}.")
+    if tokens is not None and not callable(tokens):
+        n_tokens = _whole_number(tokens)
+        if n_tokens is None or n_tokens < 1:
+            raise ValueError(f"tokens must be a positive int or a function of fn's result, got {tokens!r}.")
+        tokens = n_tokens
     result = None
-    for _ in range(warmup):
+    for _ in range(n_warmup):
         result = fn()
+        if sync is not None:
+            sync()
     seconds, counts = [], []
-    for _ in range(repeats):
+    for _ in range(n_repeats):
         start = clock()
         result = fn()
+        if sync is not None:
+            sync()
         seconds.append(clock() - start)
         if callable(tokens):
             counts.append(int(tokens(result)))

@@ -76,6 +76,32 @@ def test_measure_really_times_with_the_default_clock():
     assert all(s >= 0.009 for s in timing.seconds)
 
 
+def test_sync_runs_after_every_call_inside_the_timed_span():
+    """On a GPU fn() only queues work; sync (torch.cuda.synchronize) must be timed too, or the launch is all we see."""
+    events = []
+    readings = iter([0.0, 1.0, 10.0, 12.0])
+
+    def clock():
+        events.append("clock")
+        return next(readings)
+
+    timing = measure(lambda: events.append("fn"), repeats=2, warmup=1, clock=clock, sync=lambda: events.append("sync"))
+    assert events == ["fn", "sync"] + ["clock", "fn", "sync", "clock"] * 2, "warm-up synced; each sync before the stop"
+    assert timing.seconds == (1.0, 2.0)
+    with pytest.raises(TypeError, match="sync must be a function"):
+        measure(lambda: 1, sync=42)
+
+
+def test_numpy_integers_are_whole_numbers_and_bools_are_not():
+    import numpy as np
+
+    timing = measure(lambda: 1, repeats=np.int64(2), warmup=np.int64(0), tokens=np.int64(4))
+    assert timing.repeats == 2 and timing.tokens == 4 and type(timing.tokens) is int
+    for bad in ({"repeats": True}, {"tokens": True}, {"repeats": 2.0}):
+        with pytest.raises(ValueError):
+            measure(lambda: 1, **bad)
+
+
 # -- the top-k chart ------------------------------------------------------------------------------
 class FakeTokenizer:
     def decode(self, ids):
@@ -88,6 +114,26 @@ PROBS = [0.05, 0.4, 0.1, 0.3, 0.15]
 def test_top_k_orders_by_probability():
     assert top_k(PROBS, 3) == [(1, 0.4), (3, 0.3), (4, 0.15)]
     assert top_k([0.25, 0.25, 0.5], 3) == [(2, 0.5), (0, 0.25), (1, 0.25)], "ties keep the lower id first"
+
+
+def test_top_k_accepts_a_bfloat16_softmax():
+    """transformers 5 loads checkpoints in their own dtype (bf16 for many): their softmax sums to 1 only roughly."""
+    import torch
+
+    logits = torch.zeros(49152, dtype=torch.bfloat16)
+    logits[7], logits[3] = 2.0, 1.0
+    probs = logits.softmax(dim=-1)
+    assert probs.dtype == torch.bfloat16 and abs(probs.double().sum().item() - 1) > 1e-3, "rounding shows in the sum"
+    assert [i for i, _ in top_k(probs, 2)] == [7, 3]
+
+
+def test_top_k_takes_numpy_integers_for_k_but_not_bools():
+    import numpy as np
+
+    assert top_k(PROBS, np.int64(2)) == [(1, 0.4), (3, 0.3)]
+    for bad in (True, False, 2.0, "2"):
+        with pytest.raises(ValueError, match="k must be"):
+            top_k(PROBS, bad)
 
 
 def test_plot_top_k_draws_the_k_most_likely_tokens_most_likely_on_top():
@@ -150,6 +196,23 @@ def test_03_1_accepts_the_argmax_and_explains_mistakes(capsys):
     assert "not a token id" in out
 
 
+def test_03_1_accepts_the_argmax_in_its_natural_forms(capsys):
+    import numpy as np
+    import torch
+
+    from course_utils.checks.lesson03 import next_token_probabilities
+
+    probs, _ = next_token_probabilities()
+    assert check("03.1", probs.argmax()) is True, "a 0-d tensor, straight from argmax()"
+    assert check("03.1", np.int64(int(probs.argmax()))) is True
+    assert check("03.1", probs.numpy().argmax()) is True, "numpy's argmax gives an np.int64"
+    assert check("03.1", torch.tensor(True)) is False
+    assert check("03.1", float(probs.argmax())) is False
+    assert check("03.1", probs.topk(2).indices) is False, "two ids are not one"
+    out = capsys.readouterr().out
+    assert out.count("[OK]") == 3 and "got a Tensor" in out and "got a float" in out
+
+
 def _exercise_sampler(seed_inside: bool, sample: bool = True, with_prompt: bool = False):
     from transformers import set_seed
 
@@ -183,6 +246,7 @@ def test_03_2_needs_a_seeded_sampler(capsys):
 
 
 def test_03_3_compares_with_greedy_generate(capsys):
+    import numpy as np
     import torch
 
     from course_utils.checks.lesson03 import GREEDY_NEW_TOKENS, expected_greedy
@@ -191,6 +255,9 @@ def test_03_3_compares_with_greedy_generate(capsys):
     assert len(expected) == GREEDY_NEW_TOKENS
     assert check("03.3", expected) is True
     assert check("03.3", torch.tensor([expected])) is True, "a [1, n] tensor is accepted"
+    assert check("03.3", [np.int64(i) for i in expected]) is True, "a list of numpy ints, e.g. from argmax() in a loop"
+    assert check("03.3", [torch.tensor(i) for i in expected]) is True, "a list of 0-d tensors"
+    assert check("03.3", [True] * len(expected)) is False
     wrong = expected[:-1] + [(expected[-1] + 1) % 100]
     assert check("03.3", wrong) is False
     assert check("03.3", expected[:2]) is False
@@ -210,6 +277,20 @@ def test_04_1_label_set(capsys):
     assert "wrong case" in out and "id2label" in out
 
 
+def test_04_1_accepts_any_iterable_of_label_names(capsys):
+    from transformers import AutoConfig
+
+    from course_utils.checks.lesson04 import SENTIMENT_MODEL
+
+    id2label = AutoConfig.from_pretrained(SENTIMENT_MODEL).id2label
+    assert check("04.1", id2label.values()) is True, "dict_values, as config.id2label.values() returns"
+    assert check("04.1", (label for label in id2label.values())) is True, "a generator"
+    assert check("04.1", [0, 1]) is False
+    assert check("04.1", 5) is False
+    out = capsys.readouterr().out
+    assert out.count("[OK]") == 2 and "as strings" in out
+
+
 def test_04_2_semantic_search_finds_the_relevant_review(capsys):
     """The real MiniLM: the top test review for the kettle-taste query is the kettle review about a plastic taste."""
     from datasets import load_dataset
@@ -221,6 +302,7 @@ def test_04_2_semantic_search_finds_the_relevant_review(capsys):
     best = test[int(scores["text"].argmax())]
     assert best["product"] == "Brewlark Electric Kettle" and "plastic" in best["text"]
     assert check("04.2", best["id"]) is True
+    assert check("04.2", f" {best['id']}\n") is True, "surrounding whitespace is ignored"
     worst = ids[int(scores["text"].argmin())]
     assert check("04.2", worst) is False
     assert check("04.2", 3) is False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from functools import lru_cache
 
 from . import exercise
@@ -26,15 +27,28 @@ def _prompt_ids():
     return tokenizer(EXERCISE_PROMPT, return_tensors="pt")
 
 
+def _as_id(value) -> int | None:
+    """One token id as an int: an int, a numpy integer or a 0-d integer tensor; None for anything else (bools too)."""
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        value = value.item()  # a 0-d tensor or numpy scalar, e.g. from argmax(); a bool one becomes a bool
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
 def _as_ids(answer) -> list[int] | None:
     """A list of ints from a list, tuple or 1-D tensor (a [1, n] tensor is flattened); None if not ids."""
     if hasattr(answer, "tolist"):
         answer = answer.tolist()
     if isinstance(answer, (list, tuple)) and len(answer) == 1 and isinstance(answer[0], (list, tuple)):
         answer = answer[0]
-    if not isinstance(answer, (list, tuple)) or not all(isinstance(x, int) and not isinstance(x, bool) for x in answer):
+    if not isinstance(answer, (list, tuple)):
         return None
-    return list(answer)
+    ids = [_as_id(x) for x in answer]
+    return None if any(i is None for i in ids) else ids
 
 
 def next_token_probabilities():
@@ -55,8 +69,11 @@ def _most_likely_token(answer) -> tuple[bool, str]:
     if isinstance(answer, str):
         return False, ("give the token id (an int), not its text: int(probs.argmax()); "
                        "tokenizer.decode([token_id]) turns it back into text.")
-    if not isinstance(answer, int) or isinstance(answer, bool):
-        return False, "give one token id, an int: int(probs.argmax())."
+    token_id = _as_id(answer)
+    if token_id is None:
+        return False, (f"got a {type(answer).__name__}; give one token id, an int (a 0-d tensor from argmax() "
+                       "works too): int(probs.argmax()).")
+    answer = token_id
     if answer == expected:
         return True, (f"token {expected} ({tokenizer.decode([expected])!r}) has probability "
                       f"{float(probs[expected]):.2%}, the highest.")

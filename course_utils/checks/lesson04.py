@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from functools import lru_cache
 
 from . import exercise
@@ -21,9 +22,12 @@ def _label_set(answer) -> tuple[bool, str]:
     expected = set(AutoConfig.from_pretrained(SENTIMENT_MODEL).id2label.values())
     if isinstance(answer, dict):
         return False, "that looks like id2label: give its values, the label names, e.g. set(config.id2label.values())."
-    if isinstance(answer, str) or not isinstance(answer, (set, frozenset, list, tuple)):
+    if isinstance(answer, (str, bytes)) or not isinstance(answer, Iterable):
         return False, "give a set of label names, e.g. set(classifier.model.config.id2label.values())."
-    given = {str(x) for x in answer}
+    names = list(answer)  # any iterable of names: a set, a list, id2label.values() ...
+    if not all(isinstance(x, str) for x in names):
+        return False, "give the label names as strings, e.g. set(classifier.model.config.id2label.values())."
+    given = set(names)
     if given == expected:
         return True, f"the model predicts one of {sorted(expected)}."
     if {x.lower() for x in given} == {x.lower() for x in expected}:
@@ -53,6 +57,8 @@ def _closest_review(answer) -> tuple[bool, str]:
     best = {name: ids[int(s.argmax())] for name, s in scores.items()}
     if isinstance(answer, int):
         return False, "give the review's id string (like 'r0042'), e.g. test[int(best)]['id'], not its position."
+    if isinstance(answer, str):
+        answer = answer.strip()  # "r0042 " copied with a space is still the right id
     if not isinstance(answer, str) or answer not in ids:
         return False, f"give the id of one review in the test split (like {ids[0]!r})."
     if answer == best["text"]:
