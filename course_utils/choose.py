@@ -81,10 +81,12 @@ def choose_model(task: str, memory_budget_gb: float, allowed_licences: Iterable[
                      "downloads": m.downloads or 0, "likes": m.likes or 0, "gated": bool(m.gated)})
     if not rows:
         smallest = f" (the smallest needs {min(too_big):.3g} GB in {dtype})" if too_big else ""
+        licences = (f"{wrong_licence} with a licence outside {sorted(allowed)}" if allowed is not None
+                    else "any licence allowed")
         raise ValueError(
             f"None of the {len(found)} most downloaded {task!r} models qualifies: {len(too_big)} too big for "
-            f"{memory_budget_gb} GB{smallest}, {wrong_licence} with a licence outside {sorted(allowed or [])}, "
-            f"{gated} gated, {no_size} without a parameter count. Raise memory_budget_gb, pick a smaller "
-            "dtype (e.g. 'int4'), allow more licences, or look at more candidates.")
+            f"{memory_budget_gb} GB{smallest}, {licences}, {gated} gated, {no_size} without a parameter count. "
+            "Raise memory_budget_gb, pick a smaller dtype (e.g. 'int4'), allow more licences, or look at more "
+            "candidates.")
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.sort_values(["downloads", "likes", "id"], ascending=[False, False, True], ignore_index=True)

@@ -6,6 +6,7 @@ A model card declares its licence in its metadata: `license: apache-2.0`, or `li
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,12 +34,17 @@ def licence_id(card_data: Any) -> str | None:
     """The licence id a card declares: `license`, or `license_name` when the licence is `other`.
 
     Takes a card's metadata (`ModelCard.load(id).data`, `model_info(id).card_data`) or a plain dict.
+    A few cards list several licences: only the first is returned, with a warning naming the others
+    (read them all). None when the card declares no licence.
     """
     if card_data is None:
         return None
     data = card_data if isinstance(card_data, Mapping) else card_data.to_dict()
     licence = data.get("license")
-    if isinstance(licence, list):  # a few cards list several licences
+    if isinstance(licence, list):
+        if len(licence) > 1:
+            warnings.warn(f"The card lists several licences {licence}: licence_id returns only the first, "
+                          f"{licence[0]!r}. Read all of them.", UserWarning, stacklevel=2)
         licence = licence[0] if licence else None
     if licence == "other" and data.get("license_name"):
         return str(data["license_name"]).lower()
@@ -60,8 +66,15 @@ def join_licences(models: pd.DataFrame, families: pd.DataFrame | None = None) ->
     return joined
 
 
-def allows_commercial_use(licence: str, families: pd.DataFrame | None = None) -> str:
-    """'yes', 'no' or 'conditional' for a licence id; ValueError for a licence not in the table."""
+def allows_commercial_use(licence: str | None, families: pd.DataFrame | None = None) -> str:
+    """'yes', 'no' or 'conditional' for a licence id; ValueError for a licence not in the table, or None.
+
+    'conditional' means conditions beyond keeping notices and passing use restrictions on to your users:
+    a cap on users, naming or branding rules (data/licences/README.md).
+    """
+    if licence is None or not str(licence).strip():
+        raise ValueError("The card declares no licence (licence id None). Without a licence the authors keep all "
+                         "rights: do not assume any use is allowed; read the repo's files and ask the authors.")
     families = load_licence_families() if families is None else families
     row = families[families["licence_id"] == str(licence).lower()]
     if row.empty:

@@ -19,6 +19,7 @@ BYTES_PER_PARAM: dict[str, float] = {
     "float32": 4.0,
     "float16": 2.0,
     "bfloat16": 2.0,
+    "float8": 1.0,
     "int8": 1.0,
     "int4": 0.5,
 }
@@ -26,6 +27,8 @@ _ALIASES = {
     "fp32": "float32", "f32": "float32", "32-bit": "float32", "float": "float32",
     "fp16": "float16", "f16": "float16", "half": "float16", "16-bit": "float16",
     "bf16": "bfloat16",
+    "fp8": "float8", "f8": "float8", "f8_e4m3": "float8", "f8_e5m2": "float8",  # F8_E4M3: safetensors metadata
+    "float8_e4m3fn": "float8", "float8_e5m2": "float8", "float8_e4m3fnuz": "float8", "float8_e5m2fnuz": "float8",
     "i8": "int8", "8-bit": "int8", "8bit": "int8", "qint8": "int8",
     "4-bit": "int4", "4bit": "int4", "nf4": "int4", "fp4": "int4", "q4": "int4",
     "i64": "int64", "int64": "int64", "i32": "int32", "int32": "int32",
@@ -74,7 +77,17 @@ def kv_cache_gb(config: Any, context_length: int, batch_size: int = 1, dtype: An
 
     2 (key and value) x layers x key/value heads x head size x tokens x batch x bytes per value.
     `config` is a transformers config or a dict with the config.json names (Llama/Qwen or GPT-2 style).
+    Multimodal configs keep the language model's values under `text_config`: that part is used.
+
+    It assumes full attention in every layer, each caching all `context_length` tokens. That is exact
+    for Llama, Qwen2 or GPT-2, and an overestimate for models that cache less: sliding-window layers
+    (Gemma 2/3, the first Mistral 7B), multi-head latent attention (DeepSeek-V2/V3) when the engine caches
+    the compressed latent, hybrids with linear-attention or state-space layers. Read the config first.
     """
+    if hasattr(config, "get_text_config"):  # transformers config: the text (decoder) part of a multimodal one
+        config = config.get_text_config(decoder=True)
+    elif isinstance(config, Mapping) and isinstance(config.get("text_config"), Mapping):
+        config = config["text_config"]
     layers = _config_value(config, "num_hidden_layers", "n_layer", "num_layers")
     heads = _config_value(config, "num_attention_heads", "n_head", "num_heads")
     if not layers or not heads:

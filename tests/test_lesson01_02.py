@@ -16,6 +16,7 @@ from course_utils.costs import (
     LocalSetup,
     Workload,
     break_even_requests_per_day,
+    electricity_kwh_per_day,
     hosted_cost_per_day,
     load_hosted_prices,
     load_local_hardware,
@@ -49,6 +50,16 @@ def test_rule_of_thumb():
     assert weights_gb(8e9, "fp32") == pytest.approx(2 * weights_gb(8e9, "bf16"))
 
 
+def test_float8_is_one_byte():
+    import torch
+
+    for name in ("F8_E4M3", "F8_E5M2", "fp8", "float8", torch.float8_e4m3fn, torch.float8_e5m2):
+        assert normalize_dtype(name) == "float8"
+        assert bytes_per_parameter(name) == 1
+    assert bytes_per_parameter(torch.float8_e4m3fn) == torch.empty(0, dtype=torch.float8_e4m3fn).element_size()
+    assert weights_gb(8e9, "F8_E4M3") == pytest.approx(weights_gb(8e9, "bf16") / 2)
+
+
 @pytest.mark.parametrize("dtype", ["float8-ish", "int3", "", None])
 def test_unknown_dtype_is_a_clear_error(dtype):
     with pytest.raises(ValueError, match="Unknown dtype .* Use one of float32"):
@@ -72,6 +83,19 @@ def test_kv_cache_formula_for_a_known_config():
     assert kv_cache_gb(no_gqa, 100, 1) == pytest.approx(4 * kv_cache_gb(LLAMA_8B, 100, 1))
     gpt2_style = {"n_layer": 12, "n_head": 12, "n_embd": 768}
     assert kv_cache_gb(gpt2_style, 1024, 1, "fp32") * 1e9 == 2 * 12 * 12 * 64 * 1024 * 4
+
+
+def test_kv_cache_reads_the_text_config_of_multimodal_configs():
+    from transformers import LlamaConfig, LlavaConfig
+
+    text = LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4,
+                       num_key_value_heads=2, head_dim=32)
+    multimodal = LlavaConfig(text_config=text)
+    assert getattr(multimodal, "num_hidden_layers", None) is None  # the values live under text_config
+    assert kv_cache_gb(multimodal, 100, 2) == pytest.approx(kv_cache_gb(text, 100, 2))
+    assert kv_cache_gb(text, 1, 1, "fp32") * 1e9 == 2 * 3 * 2 * 32 * 4  # explicit head_dim wins over 64 // 4
+    as_dict = {"model_type": "llava", "text_config": {**LLAMA_8B}}
+    assert kv_cache_gb(as_dict, 10) == pytest.approx(kv_cache_gb(LLAMA_8B, 10))
 
 
 def test_kv_cache_matches_a_real_cache():
@@ -135,24 +159,72 @@ def test_hosted_cost_is_linear_and_prices_input_and_output_separately():
 
 
 def test_local_cost_is_a_step_function_of_load():
-    assert SETUP.cost_per_machine_day == pytest.approx(1095 / (3 * 365) + 0.5 * 24 * 0.25)
+    hardware_per_day = 1095 / (3 * 365)
+    assert SETUP.hardware_usd_per_day == pytest.approx(hardware_per_day)
     capacity = SETUP.tokens_per_machine_day / 1000  # requests of 1000 tokens per machine-day
     assert machines_needed(Workload(0, 900, 100), SETUP) == 1
     assert machines_needed(Workload(capacity, 900, 100), SETUP) == 1
     assert machines_needed(Workload(capacity + 1, 900, 100), SETUP) == 2
-    assert local_cost_per_day(Workload(capacity + 1, 900, 100), SETUP) == pytest.approx(2 * SETUP.cost_per_machine_day)
+    # without idle power, a full machine pays its busy power for 24 hours
+    full = Workload(capacity, 900, 100)
+    assert local_cost_per_day(full, SETUP) == pytest.approx(hardware_per_day + 0.5 * 24 * 0.25)
+    assert local_cost_per_day(Workload(capacity + 1, 900, 100), SETUP) == pytest.approx(
+        2 * hardware_per_day + 0.5 * 24 * 0.25 * (capacity + 1) / capacity)
+
+
+def test_electricity_is_idle_all_day_plus_busy_hours():
+    setup = LocalSetup(hardware_usd=1095, lifetime_years=3, power_watts=450, usd_per_kwh=0.30,
+                       tokens_per_second=2000, idle_watts=30)
+    workload = Workload(20_000, 800, 200)  # 20M tokens/day at 2000 tokens/s: 2.78 busy hours
+    busy_hours = 20e6 / 2000 / 3600
+    assert setup.busy_hours(workload.tokens_per_day) == pytest.approx(busy_hours)
+    kwh = (30 * 24 + (450 - 30) * busy_hours) / 1000
+    assert electricity_kwh_per_day(workload, setup) == pytest.approx(kwh)
+    assert local_cost_per_day(workload, setup) == pytest.approx(1 + kwh * 0.30)
+    # far less than the rated power around the clock, more than idle alone
+    assert 30 * 24 / 1000 < kwh < 450 * 24 / 1000 / 4
+    # an idle machine still pays its idle draw; a second machine adds a second idle draw, not more busy hours
+    assert electricity_kwh_per_day(Workload(0, 800, 200), setup) == pytest.approx(30 * 24 / 1000)
+    two = Workload(100_000, 800, 200, peak_factor=2)
+    assert machines_needed(two, setup) == 2
+    assert electricity_kwh_per_day(two, setup) == pytest.approx(
+        (2 * 30 * 24 + 420 * setup.busy_hours(two.tokens_per_day)) / 1000)
+    with pytest.raises(ValueError, match="idle_watts .* cannot be more than"):
+        LocalSetup(1000, 3, 100, 0.3, 100, idle_watts=200)
+
+
+def test_peak_factor_sizes_machines_for_the_busiest_hour():
+    capacity = SETUP.tokens_per_machine_day / 1000
+    even = Workload(0.8 * capacity, 900, 100)
+    peaky = Workload(0.8 * capacity, 900, 100, peak_factor=2.5)
+    assert machines_needed(even, SETUP) == 1 and machines_needed(peaky, SETUP) == 2  # ceil(0.8 x 2.5)
+    assert local_cost_per_day(peaky, SETUP) > local_cost_per_day(even, SETUP)
+    assert hosted_cost_per_day(peaky, 1, 1) == hosted_cost_per_day(even, 1, 1)  # the API absorbs the peak
+    for bad in (0.5, -1, float("nan")):
+        with pytest.raises(ValueError, match="peak_factor"):
+            Workload(1, 1, 1, peak_factor=bad)
 
 
 def test_break_even_is_where_both_cost_the_same():
-    be = break_even_requests_per_day(800, 200, 2.5, 10.0, SETUP)
-    assert be is not None
-    assert hosted_cost_per_day(Workload(be, 800, 200), 2.5, 10.0) == pytest.approx(local_cost_per_day(
-        Workload(be, 800, 200), SETUP))
-    assert hosted_cost_per_day(Workload(be * 1.1, 800, 200), 2.5, 10.0) > local_cost_per_day(
-        Workload(be * 1.1, 800, 200), SETUP)
+    setup = LocalSetup(1095, 3, 450, 0.30, 2000, idle_watts=30)
+    for local in (SETUP, setup):
+        be = break_even_requests_per_day(800, 200, 2.5, 10.0, local)
+        assert be is not None
+        assert hosted_cost_per_day(Workload(be, 800, 200), 2.5, 10.0) == pytest.approx(local_cost_per_day(
+            Workload(be, 800, 200), local))
+        assert hosted_cost_per_day(Workload(be * 1.1, 800, 200), 2.5, 10.0) > local_cost_per_day(
+            Workload(be * 1.1, 800, 200), local)
+        assert hosted_cost_per_day(Workload(be * 0.9, 800, 200), 2.5, 10.0) < local_cost_per_day(
+            Workload(be * 0.9, 800, 200), local)
     # tokens so cheap that one full machine is still dearer: no break-even
     assert break_even_requests_per_day(800, 200, 0.0001, 0.0001, SETUP) is None
     assert break_even_requests_per_day(800, 200, 0, 0, SETUP) is None
+    # a break-even that one machine reaches with even load, but not when it must cover a peak of 3x
+    capacity = setup.tokens_per_machine_day / 1000
+    price = next(p / 100 for p in range(1, 1000)
+                 if (b := break_even_requests_per_day(800, 200, p / 100, p / 100, setup)) and b < 0.9 * capacity
+                 and b > capacity / 3)
+    assert break_even_requests_per_day(800, 200, price, price, setup, peak_factor=3) is None
 
 
 @pytest.mark.parametrize("kwargs, field", [
@@ -188,7 +260,8 @@ def test_price_tables_are_dated_sourced_and_positive():
     assert len(open_rows) and set(open_rows["hub_model"]) <= catalogue
     assert (prices.loc[~prices["open_weights"], "hub_model"] == "").all()
     hardware = load_local_hardware(today)
-    assert (hardware[["memory_gb", "price_usd", "power_watts"]] > 0).all().all()
+    assert (hardware[["memory_gb", "price_usd", "power_watts", "idle_watts"]] > 0).all().all()
+    assert (hardware["idle_watts"] < hardware["power_watts"]).all()
     assert hardware["source"].str.startswith("https://").all()
     for folder in ("prices", "licences"):
         assert (data_dir() / folder / "README.md").exists()
@@ -199,7 +272,8 @@ def test_licence_id_reads_license_name_for_other():
     assert licence_id({"license": "apache-2.0"}) == "apache-2.0"
     assert licence_id({"license": "other", "license_name": "qwen-research"}) == "qwen-research"
     assert licence_id({"license": "other"}) == "other"
-    assert licence_id({"license": ["MIT", "apache-2.0"]}) == "mit"
+    with pytest.warns(UserWarning, match="several licences .* only the first"):
+        assert licence_id({"license": ["MIT", "apache-2.0"]}) == "mit"
     assert licence_id({}) is None and licence_id(None) is None
 
 
@@ -229,6 +303,22 @@ def test_allows_commercial_use():
     assert allows_commercial_use("llama3.1") == "conditional"
     with pytest.raises(ValueError, match="not in data/licences/licence_families.csv: read its text"):
         allows_commercial_use("my-own-licence")
+    for missing in (None, ""):
+        with pytest.raises(ValueError, match="The card declares no licence") as err:
+            allows_commercial_use(missing)
+        assert "not in data/licences" not in str(err.value)
+
+
+def test_commercial_use_classes_follow_the_definition():
+    # "conditional" = conditions beyond notices and passing use restrictions on: a user cap, naming rules
+    families = load_licence_families().set_index("licence_id")
+    for licence in ("gemma", "openrail++"):  # use restrictions to pass on, no cap, no naming rule
+        assert families.loc[licence, "commercial_use"] == "yes"
+    for licence in ("llama3.1", "llama3.2", "llama3.3"):  # 700M-user cap and "Built with Llama"
+        assert families.loc[licence, "commercial_use"] == "conditional"
+        assert "700 million" in families.loc[licence, "use_restrictions"]
+    readme = (data_dir() / "licences" / "README.md").read_text()
+    assert "cap on users" in readme and "naming" in readme
 
 
 # -- choose_model (against the session's course hub) ---------------------------------------------
@@ -280,6 +370,14 @@ def test_choose_model_bad_inputs(hf_api, kwargs, message):
         choose_model(**kwargs, api=hf_api)
 
 
+def test_choose_model_error_without_a_licence_filter(hf_api):
+    with pytest.raises(ValueError, match="any licence allowed") as err:
+        choose_model("text-generation", 1e-6, None, api=hf_api)
+    assert "outside []" not in str(err.value)
+    with pytest.raises(ValueError, match=r"with a licence outside \['wtfpl'\]"):
+        choose_model("text-generation", 8, ["wtfpl"], api=hf_api)
+
+
 # -- checkers -------------------------------------------------------------------------------------
 def test_lesson01_checkers(hf_api, capsys):
     from course_utils.checks.lesson01 import (
@@ -302,11 +400,36 @@ def test_lesson01_checkers(hf_api, capsys):
     assert "float32" in out and "bytes" in out and "count the machines" in out
 
 
+def test_lesson01_memory_checker_hints(hf_api, capsys):
+    from course_utils.checks.lesson01 import expected_weights_gb
+
+    gb = expected_weights_gb()
+    assert not check("01.1", gb * 1e9 / 2**30)  # the answer in GiB
+    assert "GiB or GB?" in capsys.readouterr().out
+    assert not check("01.1", gb * 1.07)  # 7% too high: not a GiB answer
+    assert "GiB or GB?" not in capsys.readouterr().out
+    assert not check("01.1", f"{gb:.1f}")  # a string, even of the right number
+    assert "not the string" in capsys.readouterr().out
+    assert not check("01.1", True) and check("01.1", round(gb, 1))
+
+
+def test_lesson01_cost_checker_uses_idle_power_and_peak(hf_api):
+    from course_utils.checks.lesson01 import LESSON01_LOCAL, LESSON01_WORKLOAD, option_costs
+
+    hw = load_local_hardware().set_index("hardware").loc[LESSON01_LOCAL["hardware"]]
+    setup = LocalSetup(float(hw["price_usd"]), LESSON01_LOCAL["lifetime_years"], float(hw["power_watts"]),
+                       LESSON01_LOCAL["usd_per_kwh"], LESSON01_LOCAL["tokens_per_second"],
+                       idle_watts=float(hw["idle_watts"]))
+    workload = Workload(**LESSON01_WORKLOAD)
+    assert workload.peak_factor > 1
+    assert option_costs()["local"] == pytest.approx(local_cost_per_day(workload, setup))
+
+
 def test_lesson02_checkers(hf_api, capsys):
     from huggingface_hub.errors import RepositoryNotFoundError
 
     assert check("02.1", "qwen-research") and not check("02.1", "other") and not check("02.1", 3)
-    assert check("02.2", "openai/whisper-large-v3-turbo")
+    assert check("02.2", "openai/whisper-large-v3-turbo") and check("02.2", " openai/whisper-large-v3-turbo\n")
     assert not check("02.2", "openai/whisper-small") and not check("02.2", "openai/whisper-large-v3")
 
     def good(repo_id):
@@ -319,5 +442,16 @@ def test_lesson02_checkers(hf_api, capsys):
     assert not check("02.3", hf_api.model_info)  # raises for unknown ids
     assert not check("02.3", lambda repo_id: None)  # never finds anything
     assert not check("02.3", "model_info")
+
+    def catch_all(repo_id):
+        try:
+            return hf_api.model_info(repo_id)
+        except Exception:
+            return None
+
+    assert not check("02.3", catch_all)  # swallows every error, not only "not found"
     out = capsys.readouterr().out
     assert "license_name" in out and "more downloads" in out and "catch it and return None" in out
+    assert "let every other error" in out and "bad id!!" in out
+    assert "needs about 3.09 GB in bfloat16, more than the 2.0 GB budget" in out  # whisper-large-v3
+    assert "a automatic" not in out

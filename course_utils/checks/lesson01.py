@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from . import exercise
 
 # 01.1: memory of one model's weights
@@ -9,12 +11,13 @@ LESSON01_MEMORY_MODEL = "Qwen/Qwen2.5-7B-Instruct"
 LESSON01_MEMORY_DTYPE = "bfloat16"
 
 # 01.2: the cheapest way to run Llama 3.1 8B Instruct for this workload
-LESSON01_WORKLOAD = {"requests_per_day": 200_000, "input_tokens": 800, "output_tokens": 200}
+LESSON01_WORKLOAD = {"requests_per_day": 200_000, "input_tokens": 800, "output_tokens": 200, "peak_factor": 2}
 LESSON01_HUB_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 LESSON01_LOCAL = {"hardware": "NVIDIA GeForce RTX 4090", "lifetime_years": 3, "usd_per_kwh": 0.30,
                   "tokens_per_second": 2000}
 
-# 01.3: which of these may go into a paid product without a separate agreement?
+# 01.3: which of these may go into a paid product with no conditions beyond notices and passing on use restrictions
+# (commercial use "yes" in the licence families table; "conditional" adds a user cap or naming rules)?
 LESSON01_LICENCE_MODELS = [
     "Qwen/Qwen2.5-3B-Instruct",
     "facebook/nllb-200-distilled-600M",
@@ -34,15 +37,16 @@ def expected_weights_gb(model_id: str = LESSON01_MEMORY_MODEL, dtype: str = LESS
 @exercise("01.1")
 def _memory(answer) -> tuple[bool, str]:
     expected = expected_weights_gb()
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
+    if isinstance(answer, str):
+        return False, f"give a number, not the string {answer!r}: e.g. answer_01_1 = weights_gb(n, 'bfloat16')."
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
         return False, "give a number of GB, e.g. weights_gb(n_parameters, 'bfloat16')."
+    value = float(answer)
     if abs(value - expected) <= 0.05 * expected:
         return True, f"about {expected:.1f} GB for the weights in {LESSON01_MEMORY_DTYPE}."
     if abs(value - 2 * expected) <= 0.1 * expected:
         hint = "that is float32 (4 bytes per parameter); bfloat16 takes 2."
-    elif abs(value * 1e9 / 2**30 - expected) <= 0.05 * expected or abs(value - expected / 1.074) <= 0.05 * expected:
+    elif abs(value * 2**30 / 1e9 - expected) <= 0.02 * expected:  # value is in GiB: x 1.074 gives GB
         hint = "GiB or GB? The course uses GB = 10**9 bytes."
     elif value > 1e6:
         hint = "that looks like bytes: divide by 1e9."
@@ -68,7 +72,8 @@ def option_costs() -> dict[str, float]:
              for row in prices[prices["hub_model"] == LESSON01_HUB_MODEL].itertuples()}
     hw = load_local_hardware().set_index("hardware").loc[LESSON01_LOCAL["hardware"]]
     setup = LocalSetup(float(hw["price_usd"]), LESSON01_LOCAL["lifetime_years"], float(hw["power_watts"]),
-                       LESSON01_LOCAL["usd_per_kwh"], LESSON01_LOCAL["tokens_per_second"])
+                       LESSON01_LOCAL["usd_per_kwh"], LESSON01_LOCAL["tokens_per_second"],
+                       idle_watts=float(hw["idle_watts"]))
     costs["local"] = local_cost_per_day(workload, setup)
     return costs
 
@@ -85,11 +90,11 @@ def _cheapest(answer) -> tuple[bool, str]:
             f"{k}: {v:.2f}" for k, v in sorted(costs.items(), key=lambda kv: kv[1])) + ")."
     return False, (f"{answer!r} costs {costs[next(k for k in costs if k.lower() == answer.strip().lower())]:.2f} "
                    "USD per day; compute every option with hosted_cost_per_day and local_cost_per_day "
-                   "(count the machines the load needs).")
+                   "(count the machines the busiest hour needs).")
 
 
 def commercially_usable(model_ids=LESSON01_LICENCE_MODELS) -> set[str]:
-    """The models whose card's licence allows commercial use outright ('yes' in the families table)."""
+    """The models whose card's licence allows commercial use without extra conditions ('yes' in the families table)."""
     from huggingface_hub import HfApi
 
     from ..licences import allows_commercial_use, licence_id

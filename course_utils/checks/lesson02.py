@@ -22,15 +22,20 @@ def _most_downloaded(answer) -> tuple[bool, str]:
     expected = ranked["id"].iloc[0]
     if not isinstance(answer, str):
         return False, "give the model id as a string, e.g. 'org/name'."
+    answer = answer.strip()
     if answer == expected:
         row = ranked.iloc[0]
         return True, (f"{expected}: {row.parameters_b:.2f}B parameters, about {row.memory_gb:.2f} GB in "
                       f"{LESSON02_DTYPE}, {row.downloads:,} downloads.")
     if answer in set(ranked["id"]):
         return False, f"{answer} fits, but another model that fits has more downloads: sort by downloads."
-    return False, (f"{answer!r} is not a {LESSON02_TASK} model that fits {LESSON02_BUDGET_GB} GB in {LESSON02_DTYPE}: "
-                   "list the task's models with their safetensors parameter counts, estimate each one's memory, "
-                   "keep those within the budget, then take the most downloaded.")
+    sized = choose_model(LESSON02_TASK, 1e12, dtype=LESSON02_DTYPE).set_index("id")["memory_gb"]
+    if answer in sized.index:
+        return False, (f"{answer} needs about {sized[answer]:.2f} GB in {LESSON02_DTYPE}, more than the "
+                       f"{LESSON02_BUDGET_GB} GB budget.")
+    return False, (f"{answer!r} is not among the {LESSON02_TASK!r} models that fit {LESSON02_BUDGET_GB} GB in "
+                   f"{LESSON02_DTYPE}: list the task's models with their safetensors parameter counts, estimate each "
+                   "one's memory, keep those within the budget, then take the most downloaded.")
 
 
 @exercise("02.1")
@@ -72,4 +77,13 @@ def _unknown_id(answer) -> tuple[bool, str]:
         return False, f"calling it with {known!r} raised {type(exc).__name__}: {exc}"
     if getattr(found, "id", None) != known:
         return False, f"for {known!r} it should return model_info's answer (with .id), got {found!r}."
-    return True, "unknown ids give None, known ids their ModelInfo; other errors (network, gated) still surface."
+    malformed = "bad id!!"  # not a valid repo id: model_info raises HFValidationError, not RepositoryNotFoundError
+    try:
+        got = answer(malformed)
+    except RepositoryNotFoundError:
+        return False, f"{malformed!r} raised RepositoryNotFoundError; model_info raises a different error for it."
+    except Exception as exc:
+        return True, (f"unknown ids give None, known ids their ModelInfo, and other errors surface (the malformed id "
+                      f"{malformed!r} raised {type(exc).__name__}).")
+    return False, (f"the malformed id {malformed!r} returned {got!r} instead of raising: catch only "
+                   "RepositoryNotFoundError, and let every other error (bad ids, network, server) through.")
