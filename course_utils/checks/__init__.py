@@ -8,6 +8,7 @@ expected answer out on the learner's machine; nothing is hard-coded that could d
 from __future__ import annotations
 
 import importlib
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,19 @@ def exercise(exercise_id: str):
         return fn
 
     return register
+
+
+def as_index(value: Any) -> int | None:
+    """An index answer as an int: an int, a numpy integer or a 0-d integer tensor (what argmax() returns);
+    None for anything else, bools included, so the checker can say what it got."""
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 def check(exercise_id: str, answer: Any) -> bool:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import functools
-import operator
 
-from . import exercise
+from . import as_index, exercise
 
 
 @exercise("00.1")
@@ -64,12 +63,10 @@ def _closest_review(answer) -> tuple[bool, str]:
     model = _minilm()
     scores = model.similarity(model.encode([LESSON00_QUERY]), model.encode(LESSON00_REVIEWS))[0]
     expected = int(scores.argmax())
-    if hasattr(answer, "item") and getattr(answer, "ndim", 1) == 0:
-        answer = answer.item()  # a 0-d tensor or numpy scalar from argmax()
-    try:
-        answer = operator.index(answer)
-    except TypeError:
+    index = as_index(answer)
+    if index is None:
         return False, f"got a {type(answer).__name__}; give a plain int index, e.g. int(scores.argmax())."
+    answer = index
     if not 0 <= answer < len(LESSON00_REVIEWS):
         return False, f"give the index (0 to {len(LESSON00_REVIEWS) - 1}) of the closest review."
     if answer == expected:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import operator
 from functools import lru_cache
 
-from . import exercise
+from . import as_index, exercise
 
 EXERCISE_MODEL = "openai-community/gpt2"
 EXERCISE_PROMPT = "Open models are useful because"
@@ -27,18 +26,6 @@ def _prompt_ids():
     return tokenizer(EXERCISE_PROMPT, return_tensors="pt")
 
 
-def _as_id(value) -> int | None:
-    """One token id as an int: an int, a numpy integer or a 0-d integer tensor; None for anything else (bools too)."""
-    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-        value = value.item()  # a 0-d tensor or numpy scalar, e.g. from argmax(); a bool one becomes a bool
-    if isinstance(value, bool):
-        return None
-    try:
-        return operator.index(value)
-    except TypeError:
-        return None
-
-
 def _as_ids(answer) -> list[int] | None:
     """A list of ints from a list, tuple or 1-D tensor (a [1, n] tensor is flattened); None if not ids."""
     if hasattr(answer, "tolist"):
@@ -47,7 +34,7 @@ def _as_ids(answer) -> list[int] | None:
         answer = answer[0]
     if not isinstance(answer, (list, tuple)):
         return None
-    ids = [_as_id(x) for x in answer]
+    ids = [as_index(x) for x in answer]
     return None if any(i is None for i in ids) else ids
 
 
@@ -69,7 +56,7 @@ def _most_likely_token(answer) -> tuple[bool, str]:
     if isinstance(answer, str):
         return False, ("give the token id (an int), not its text: int(probs.argmax()); "
                        "tokenizer.decode([token_id]) turns it back into text.")
-    token_id = _as_id(answer)
+    token_id = as_index(answer)
     if token_id is None:
         return False, (f"got a {type(answer).__name__}; give one token id, an int (a 0-d tensor from argmax() "
                        "works too): int(probs.argmax()).")
