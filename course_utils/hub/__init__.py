@@ -36,8 +36,10 @@ def hub_port() -> int:
     return int(value)
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind first, so a busy port is a clear error instead of a server that silently never starts."""
+def bind_socket(host: str, port: int, busy_error: Exception | None = None) -> socket.socket:
+    """Bind first, so a busy port is a clear error instead of a server that silently never starts.
+
+    `busy_error` is raised when the port is taken (default: the course hub's message)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -45,7 +47,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise CourseHubError(
+            raise busy_error or CourseHubError(
                 f"Port {port} on {host} is already in use. If a course hub is running there, use it "
                 f"(http://{host}:{port}); otherwise stop what holds the port or pick another one "
                 "(COURSE_HUB_PORT=8766, or --port 8766)."

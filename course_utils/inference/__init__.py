@@ -1,0 +1,153 @@
+"""The course inference server: answers what Hugging Face Inference Providers answer, for offline lessons.
+
+Online, lessons call the router (https://router.huggingface.co) with your token. Offline, the same code calls
+this server, which serves the course hub's models (HF_ENDPOINT) and can be told to fail on purpose:
+
+    with InferenceServer(tokens={"hf_..."}, port=0) as server:   # in-process, 127.0.0.1, a free port
+        server.simulate(429, times=2, retry_after=1)              # the next two requests: rate limited
+        InferenceClient(base_url=server.url + "/v1", api_key="hf_...").chat_completion(...)
+
+`start_inference_server()` is the lesson's one call: it starts a server for this kernel and exports its URL as
+COURSE_INFERENCE_URL (the lessons read that variable; its default is the router). Routes: see server.py.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from ..hub import bind_socket
+from .models import REGISTRY, ModelRegistry, split_model
+from .server import HEALTH_PATH, ServerState, create_app
+
+ROUTER_URL = "https://router.huggingface.co"
+URL_VARIABLE = "COURSE_INFERENCE_URL"
+PORT_VARIABLE = "COURSE_INFERENCE_PORT"
+DEFAULT_HOST = "127.0.0.1"
+
+__all__ = ["ROUTER_URL", "URL_VARIABLE", "InferenceServer", "InferenceServerError", "inference_health",
+           "split_model", "start_inference_server"]
+
+
+class InferenceServerError(RuntimeError):
+    """The server cannot start or answer; the message says what to do."""
+
+
+def inference_health(url: str, timeout: float = 2.0) -> bool:
+    """Does a course inference server answer at `url`?"""
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + HEALTH_PATH, timeout=timeout) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+class InferenceServer:
+    """Serve the inference routes from a background thread of this process (uvicorn).
+
+    tokens: the tokens it accepts (compared as hashes; None: no token needed). Answers 401 to any other.
+    """
+
+    def __init__(self, tokens: set[str] | None = None, host: str = DEFAULT_HOST, port: int = 0,
+                 registry: ModelRegistry | None = None, extra_routes: list | None = None):
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise InferenceServerError(f"host={host!r}: the course inference server only binds to 127.0.0.1.")
+        self.host, self.port = host, port
+        self.state = ServerState(set(tokens) if tokens is not None else None, registry or REGISTRY)
+        self._extra_routes = extra_routes
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def faults(self):
+        return self.state.faults
+
+    @property
+    def requests(self) -> list[tuple[float, str, int]]:
+        """(monotonic time, path, status) of the latest requests (up to 10,000); never headers or bodies."""
+        return list(self.state.requests)
+
+    def simulate(self, status: int | None = None, times: int = 1, retry_after: float | None = None,
+                 delay: float = 0.0) -> InferenceServer:
+        """Answer the next `times` requests with `status` (429, 503, 5xx) after `delay` seconds.
+
+        status=None with a delay: a slow but normal answer, to meet client timeouts.
+        """
+        self.state.faults.add(status, times, retry_after, delay)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and self._thread is not None and self._thread.is_alive()
+
+    def start(self, timeout: float = 15.0) -> InferenceServer:
+        import uvicorn
+
+        if self.running:
+            return self
+        sock = bind_socket(self.host, self.port, busy_error=InferenceServerError(
+            f"Port {self.port} on {self.host} is already in use, so the course inference server cannot start there. "
+            f"Stop what holds it, or choose another port: port=0 picks a free one ({PORT_VARIABLE}=0 in .env "
+            "for the lessons)."))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(create_app(self.state, self._extra_routes), log_level="warning",
+                                access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=2)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        name="course-inference", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                sock.close()
+                raise InferenceServerError(f"The course inference server did not start on {self.url}.")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+            self._server = None
+
+    def __enter__(self) -> InferenceServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_inference_server(port: int | None = None, verbose: bool = True) -> InferenceServer:
+    """Start a course inference server for this kernel and point COURSE_INFERENCE_URL at it.
+
+    It accepts HF_TOKEN; without one it makes a course-only token, puts it in HF_TOKEN for this kernel (it is
+    worthless anywhere else) and says so. The server stops when the kernel exits.
+    """
+    if port is None:
+        value = os.environ.get(PORT_VARIABLE, "0")
+        if not value.isdigit() or int(value) > 65535:
+            raise InferenceServerError(f"{PORT_VARIABLE}={value!r} must be a port number (0: any free port).")
+        port = int(value)
+    made_token = not os.environ.get("HF_TOKEN", "").strip()
+    if made_token:
+        os.environ["HF_TOKEN"] = "hf_course" + secrets.token_hex(16)
+    server = InferenceServer(tokens={os.environ["HF_TOKEN"].strip()}, port=port).start()
+    atexit.register(server.stop)
+    os.environ[URL_VARIABLE] = server.url
+    if verbose:
+        print(f"Course inference server started in this kernel at {server.url} ({URL_VARIABLE} now points at it).")
+        print("  It answers the router's routes with the course hub's models; chat models are random-weight "
+              "stand-ins, so their text means nothing.")
+        print("  HF_TOKEN  " + ("not set: using a course-only token for this kernel (it works nowhere else)"
+                                if made_token else "set: the server accepts it and never logs it"))
+    return server
