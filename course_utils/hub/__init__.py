@@ -57,6 +57,40 @@ def bind_socket(host: str, port: int, busy_error: Exception | None = None) -> so
     return sock
 
 
+class ThreadedServer:
+    """An ASGI app served by uvicorn in a daemon thread of this process, on an already bound socket
+    (the course hub here, the course inference server in lesson 05)."""
+
+    def __init__(self, app, sock: socket.socket, name: str, **config):
+        import uvicorn
+
+        self.sock = sock
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                                    timeout_keep_alive=30, **config))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
+
+    def start(self, timeout: float) -> bool:
+        """Start and wait until it serves; False (and everything closed) if it did not within `timeout`."""
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                self.sock.close()
+                return False
+            time.sleep(0.02)
+        return True
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        if self.thread.is_alive():
+            self.thread.join(timeout=10)
+
+
 def hub_health(url: str, timeout: float = 2.0) -> dict | None:
     """The hub's health answer, or None when no course hub answers at `url`."""
     try:
@@ -74,37 +108,26 @@ class CourseHub:
         self.root = Path(root)
         self.host = host
         self.port = port
-        self._server = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 15.0) -> CourseHub:
-        import uvicorn
-
         if not self.root.is_dir():
             raise CourseHubError(f"The hub root {self.root} does not exist. Build it: `make hub-build`.")
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]  # port 0 picks a free one
-        config = uvicorn.Config(create_app(self.root), log_level="warning", access_log=False,
-                                timeout_keep_alive=30)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name="course-hub", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise CourseHubError(f"The course hub did not start on {self.url}")
-            time.sleep(0.02)
+        server = ThreadedServer(create_app(self.root), sock, "course-hub")
+        if not server.start(timeout):
+            raise CourseHubError(f"The course hub did not start on {self.url}")
+        self._server = server
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
+            self._server.stop()
             self._server = None
 
     def __enter__(self) -> CourseHub:

@@ -16,12 +16,10 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
-import threading
-import time
 import urllib.error
 import urllib.request
 
-from ..hub import bind_socket
+from ..hub import ThreadedServer, bind_socket
 from .models import REGISTRY, ModelRegistry, split_model
 from .server import HEALTH_PATH, ServerState, create_app
 
@@ -60,8 +58,7 @@ class InferenceServer:
         self.host, self.port = host, port
         self.state = ServerState(set(tokens) if tokens is not None else None, registry or REGISTRY)
         self._extra_routes = extra_routes
-        self._server = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
 
     @property
     def url(self) -> str:
@@ -87,11 +84,9 @@ class InferenceServer:
 
     @property
     def running(self) -> bool:
-        return self._server is not None and self._thread is not None and self._thread.is_alive()
+        return self._server is not None and self._server.running
 
     def start(self, timeout: float = 15.0) -> InferenceServer:
-        import uvicorn
-
         if self.running:
             return self
         sock = bind_socket(self.host, self.port, busy_error=InferenceServerError(
@@ -99,25 +94,16 @@ class InferenceServer:
             f"Stop what holds it, or choose another port: port=0 picks a free one ({PORT_VARIABLE}=0 in .env "
             "for the lessons)."))
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(create_app(self.state, self._extra_routes), log_level="warning",
-                                access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name="course-inference", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                sock.close()
-                raise InferenceServerError(f"The course inference server did not start on {self.url}.")
-            time.sleep(0.02)
+        server = ThreadedServer(create_app(self.state, self._extra_routes), sock, "course-inference",
+                                timeout_graceful_shutdown=2)
+        if not server.start(timeout):
+            raise InferenceServerError(f"The course inference server did not start on {self.url}.")
+        self._server = server
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
+            self._server.stop()
             self._server = None
 
     def __enter__(self) -> InferenceServer:
