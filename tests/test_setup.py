@@ -25,6 +25,19 @@ def run_python(code: str, env: dict | None = None, timeout: float = 120) -> subp
                           env=full_env, timeout=timeout)
 
 
+def setup_refusal(env: dict) -> str:
+    """The CourseSetupError message setup() gives in a fresh interpreter with `env` (fails if it succeeds)."""
+    result = run_python("""
+        from course_utils import setup, CourseSetupError
+        try:
+            setup()
+        except CourseSetupError as e:
+            print("REFUSED", e)
+    """, env=env)
+    assert "REFUSED " in result.stdout, result.stdout + result.stderr
+    return result.stdout.split("REFUSED ", 1)[1]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -65,25 +78,12 @@ def test_setup_refuses_when_huggingface_hub_was_imported_with_another_endpoint(h
 
 
 def test_setup_rejects_an_unknown_mode():
-    result = run_python("""
-        from course_utils import setup, CourseSetupError
-        try:
-            setup()
-        except CourseSetupError as e:
-            print("REFUSED", e)
-    """, env={"COURSE_HUB": "sometimes"})
-    assert "REFUSED" in result.stdout and "auto, local, remote" in result.stdout
+    assert "auto, local, remote" in setup_refusal({"COURSE_HUB": "sometimes"})
 
 
 def test_a_bad_port_setting_is_a_clear_error():
-    result = run_python("""
-        from course_utils import setup, CourseSetupError
-        try:
-            setup()
-        except CourseSetupError as e:
-            print("REFUSED", e)
-    """, env={"COURSE_HUB": "local", "COURSE_HUB_PORT": "abc", "HF_ENDPOINT": None})
-    assert "REFUSED COURSE_HUB_PORT='abc' must be a port number" in result.stdout, result.stderr
+    refusal = setup_refusal({"COURSE_HUB": "local", "COURSE_HUB_PORT": "abc", "HF_ENDPOINT": None})
+    assert refusal.startswith("COURSE_HUB_PORT='abc' must be a port number")
     cli = subprocess.run([sys.executable, "-m", "course_utils.hub", "serve"], capture_output=True, text=True,
                          env={**os.environ, "COURSE_HUB_PORT": "abc"})
     assert cli.returncode == 2 and "must be a port number" in cli.stderr
@@ -107,14 +107,8 @@ def test_setup_remote_offline_is_a_clear_error():
 
 
 def test_setup_with_an_unreachable_hub_url_is_a_clear_error():
-    result = run_python("""
-        from course_utils import setup, CourseSetupError
-        try:
-            setup()
-        except CourseSetupError as e:
-            print("REFUSED", e)
-    """, env={"COURSE_HUB": "local", "COURSE_HUB_URL": "http://hub.invalid:8765", "HF_ENDPOINT": None})
-    assert "REFUSED" in result.stdout and "No course hub answers" in result.stdout, result.stderr
+    refusal = setup_refusal({"COURSE_HUB": "local", "COURSE_HUB_URL": "http://hub.invalid:8765", "HF_ENDPOINT": None})
+    assert "No course hub answers" in refusal
 
 
 def test_setup_local_starts_a_background_hub(hub, tmp_path):
