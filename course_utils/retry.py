@@ -8,15 +8,22 @@ Built on tenacity (a maintained retry library), for any client whose errors carr
     embed = with_retries(client.feature_extraction, attempts=4)
     vector = embed("some text", model=...)
 
-Retried: 429 (rate limited), 500/502/503/504 (overloaded, loading, gateway) and timeouts. Not retried: 4xx
-errors such as 401, 403, 404 or 422, which the same request will meet again. The wait before retry k is the
-server's Retry-After (or a 503's `estimated_time`) when it sends one, else `initial * 2**(k-1)` seconds with a
-little random jitter; never more than `max_wait`.
+Retried: 429 (rate limited), 500/502/503/504 (overloaded, loading, gateway), timeouts and connection errors
+(refused, reset, dropped mid-answer). Not retried: 4xx errors such as 401, 403, 404 or 422, which the same
+request will meet again. The wait before retry k is the server's Retry-After (or a 503's `estimated_time`) when
+it sends one, else `initial * 2**(k-1)` seconds with a little random jitter, capped at `max_wait`. If the server
+asks for more than `max_wait`, it gives up (raises that error) instead of retrying early. Async functions
+(`AsyncInferenceClient` methods) are retried with `asyncio.sleep`: `await with_retries(async_fn)(...)`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime
 import email.utils
+import functools
+import inspect
+import math
 import random
 import time
 from collections.abc import Callable
@@ -43,9 +50,16 @@ def is_timeout(exc: BaseException) -> bool:
     return bool(names & {"InferenceTimeoutError", "TimeoutException", "APITimeoutError", "TimeoutError"})
 
 
+def is_connection_error(exc: BaseException) -> bool:
+    """The connection failed (refused, reset, closed mid-answer): no HTTP status came back."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"ConnectError", "RemoteProtocolError", "ReadError", "WriteError", "APIConnectionError",
+                         "ConnectionError"})
+
+
 def is_retryable(exc: BaseException) -> bool:
-    """Worth another try: a rate limit, a server-side error, or a timeout."""
-    return status_of(exc) in RETRY_STATUSES or is_timeout(exc)
+    """Worth another try: a rate limit, a server-side error, a timeout or a failed connection."""
+    return status_of(exc) in RETRY_STATUSES or is_timeout(exc) or is_connection_error(exc)
 
 
 def retry_after_seconds(exc: BaseException, now: float | None = None) -> float | None:
@@ -56,11 +70,19 @@ def retry_after_seconds(exc: BaseException, now: float | None = None) -> float |
     value = (response.headers.get("retry-after") or "").strip()
     if value:
         try:
-            return max(0.0, float(value))
+            seconds = float(value)
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if value else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - (time.time() if now is None else now))
+            seconds = None
+        else:  # "nan" or "inf" is no usable wait: treat it as absent
+            return max(0.0, seconds) if math.isfinite(seconds) else None
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):  # junk such as "soon": treat as absent
+            parsed = None
+        if parsed is not None:
+            if parsed.tzinfo is None:  # "-0000" means UTC with no zone known (RFC 5322); HTTP dates are UTC
+                parsed = parsed.replace(tzinfo=datetime.UTC)
+            return max(0.0, parsed.timestamp() - (time.time() if now is None else now))
     if response.status_code == 503:
         try:
             body = response.json()
@@ -73,7 +95,9 @@ def retry_after_seconds(exc: BaseException, now: float | None = None) -> float |
 
 
 class wait_retry_after(tenacity.wait.wait_base):
-    """tenacity wait: the server's Retry-After when given, else exponential backoff with jitter; capped."""
+    """tenacity wait: the server's Retry-After when given, else exponential backoff with jitter; capped.
+
+    (A Retry-After above max_wait never reaches this wait: `stop_if_asked_too_long` stops first.)"""
 
     def __init__(self, initial: float = 1.0, max_wait: float = 30.0, jitter: float = 0.1,
                  rng: random.Random | None = None):
@@ -91,6 +115,20 @@ class wait_retry_after(tenacity.wait.wait_base):
         return min(backoff * (1 + self.rng.uniform(0, self.jitter)), self.max_wait)
 
 
+class stop_if_asked_too_long(tenacity.stop.stop_base):
+    """tenacity stop: give up when the server asks (Retry-After) for a longer wait than `max_wait`.
+
+    Retrying sooner than asked would only meet the same refusal; the caller gets the error and can decide."""
+
+    def __init__(self, max_wait: float):
+        self.max_wait = max_wait
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        asked = retry_after_seconds(exc) if exc is not None else None
+        return asked is not None and asked > self.max_wait
+
+
 def _describe(retry_state: tenacity.RetryCallState) -> str:
     exc = retry_state.outcome.exception()
     status = status_of(exc)
@@ -100,26 +138,51 @@ def _describe(retry_state: tenacity.RetryCallState) -> str:
     return f"attempt {retry_state.attempt_number} failed ({what}); waiting {wait:.2f} s ({source})"
 
 
+def _policy(attempts: int, initial: float, max_wait: float, on_retry: Callable[[str], Any] | None) -> dict:
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
+        raise ValueError(f"attempts={attempts!r}: give the total number of tries, at least 1.")
+    before_sleep = (lambda state: on_retry(_describe(state))) if on_retry else None
+    return {"stop": tenacity.stop_after_attempt(attempts) | stop_if_asked_too_long(max_wait),
+            "wait": wait_retry_after(initial, max_wait), "retry": tenacity.retry_if_exception(is_retryable),
+            "before_sleep": before_sleep, "reraise": True}
+
+
 def retrying(attempts: int = 5, initial: float = 1.0, max_wait: float = 30.0,
              sleep: Callable[[float], Any] = time.sleep,
              on_retry: Callable[[str], Any] | None = print) -> tenacity.Retrying:
-    """A tenacity `Retrying` with the course's policy; `sleep` is injectable (tests pass a fake clock)."""
-    if not isinstance(attempts, int) or attempts < 1:
-        raise ValueError(f"attempts={attempts!r}: give the total number of tries, at least 1.")
-    before_sleep = (lambda state: on_retry(_describe(state))) if on_retry else None
-    return tenacity.Retrying(stop=tenacity.stop_after_attempt(attempts), wait=wait_retry_after(initial, max_wait),
-                             retry=tenacity.retry_if_exception(is_retryable), sleep=sleep,
-                             before_sleep=before_sleep, reraise=True)
+    """A tenacity `Retrying` with the course's policy; `sleep` is injectable (tests pass a fake clock).
+
+    Gives up after `attempts` tries, or at once if the server asks for more than `max_wait` seconds."""
+    return tenacity.Retrying(sleep=sleep, **_policy(attempts, initial, max_wait, on_retry))
+
+
+def async_retrying(attempts: int = 5, initial: float = 1.0, max_wait: float = 30.0,
+                   sleep: Callable[[float], Any] = asyncio.sleep,
+                   on_retry: Callable[[str], Any] | None = print) -> tenacity.AsyncRetrying:
+    """The same policy for coroutines: waits with `asyncio.sleep`, so other tasks run meanwhile."""
+    return tenacity.AsyncRetrying(sleep=sleep, **_policy(attempts, initial, max_wait, on_retry))
 
 
 def with_retries(fn: Callable, attempts: int = 5, initial: float = 1.0, max_wait: float = 30.0,
-                 sleep: Callable[[float], Any] = time.sleep, on_retry: Callable[[str], Any] | None = print) -> Callable:
-    """`fn` wrapped so retryable errors are retried; after the last attempt the last error is raised."""
-    policy = retrying(attempts, initial, max_wait, sleep, on_retry)
+                 sleep: Callable[[float], Any] | None = None,
+                 on_retry: Callable[[str], Any] | None = print) -> Callable:
+    """`fn` wrapped so retryable errors are retried; after the last attempt the last error is raised.
 
+    Gives up (raising that error) if the server asks for more than `max_wait` seconds. An async `fn` (e.g.
+    `AsyncInferenceClient.feature_extraction`) gives an async wrapper that waits with `asyncio.sleep` (or an
+    async `sleep` you pass); await it."""
+    if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__):
+        policy = async_retrying(attempts, initial, max_wait, sleep or asyncio.sleep, on_retry)
+
+        @functools.wraps(fn)
+        async def acall(*args, **kwargs):
+            return await policy(fn, *args, **kwargs)
+
+        return acall
+    policy = retrying(attempts, initial, max_wait, sleep or time.sleep, on_retry)
+
+    @functools.wraps(fn)
     def call(*args, **kwargs):
         return policy(fn, *args, **kwargs)
 
-    call.__wrapped__ = fn
-    call.__name__ = getattr(fn, "__name__", "call")
     return call

@@ -14,6 +14,7 @@ import time
 import httpx
 import numpy as np
 import pytest
+import tenacity
 from huggingface_hub import AsyncInferenceClient, InferenceClient
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 
@@ -64,6 +65,37 @@ def test_chat_completion_shapes_and_usage(fresh):
     assert 1 <= out.usage.completion_tokens <= 8 and out.usage.prompt_tokens > 0
     assert out.usage.total_tokens == out.usage.prompt_tokens + out.usage.completion_tokens
     assert out.choices[0].finish_reason in ("length", "stop")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_usage_counts_the_generated_tokens_and_never_exceeds_max_tokens(fresh, stream):
+    # random-weight text decoded and re-tokenised gives more tokens than were generated: count the generated ids
+    client = _chat_client(fresh)
+    for seed in range(3):
+        kw = {"max_tokens": 48, "temperature": 0.7, "seed": seed}
+        if stream:
+            chunks = list(client.chat_completion(MESSAGES, model=HOSTED_CHAT, stream=True,
+                                                 stream_options={"include_usage": True}, **kw))
+            finish = next(c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason)
+            usage = chunks[-1].usage
+        else:
+            out = client.chat_completion(MESSAGES, model=HOSTED_CHAT, **kw)
+            finish, usage = out.choices[0].finish_reason, out.usage
+        assert 1 <= usage.completion_tokens <= 48
+        assert finish == ("length" if usage.completion_tokens == 48 else "stop")
+
+
+def test_text_generation_details_count_generated_tokens(fresh):
+    client = InferenceClient(api_key=TOKEN)
+    gpt2 = _task_url(fresh, "openai-community/gpt2")
+    for seed in range(3):
+        out = client.text_generation("The lid", model=gpt2, max_new_tokens=24, details=True, do_sample=True,
+                                     temperature=1.5, seed=seed)
+        assert out.details.generated_tokens <= 24
+        assert (out.details.finish_reason == "length") == (out.details.generated_tokens == 24)
+        streamed = list(client.text_generation("The lid", model=gpt2, max_new_tokens=24, details=True,
+                                               stream=True, do_sample=True, temperature=1.5, seed=seed))
+        assert streamed[-1].details.generated_tokens <= 24
 
 
 def test_stream_joins_to_the_full_reply(fresh):
@@ -239,6 +271,10 @@ def test_simulate_refuses_what_has_a_real_cause(fresh):
     ("/v1/chat/completions", {"model": CHAT, "messages": [{"role": "robot", "content": "x"}]}, 422, "role"),
     ("/v1/chat/completions", {"model": CHAT, "messages": MESSAGES, "max_tokens": -5}, 422, "max_tokens"),
     ("/v1/chat/completions", {"model": CHAT, "messages": MESSAGES, "temperature": "hot"}, 422, "temperature"),
+    ("/v1/chat/completions", {"model": CHAT, "messages": MESSAGES, "max_completion_tokens": "5"}, 422,
+     "'max_completion_tokens'"),
+    ("/v1/chat/completions", {"model": CHAT, "messages": MESSAGES, "stream": True, "stream_options": [1]}, 422,
+     "stream_options"),
     ("/v1/chat/completions", {"model": CHAT, "messages": MESSAGES, "tools": [{"type": "function"}]}, 422, "tools"),
     (f"/hf-inference/models/{MINILM}/pipeline/feature-extraction", {"inputs": 42}, 422, "inputs"),
     (f"/hf-inference/models/{MINILM}/pipeline/sentence-similarity", {"inputs": {"source_sentence": "x"}}, 422,
@@ -332,10 +368,77 @@ def test_checkers_accept_solutions_and_explain_wrong_answers(hub, capsys):
     def polite(client, text, model):
         return with_retries(client.feature_extraction, attempts=4, on_retry=None)(text, model=model)
 
+    def retries_404_too(client, text, model):
+        from course_utils import retry
+
+        policy = retry.retrying(attempts=4, on_retry=None).copy(retry=tenacity.retry_if_exception_type(HfHubHTTPError))
+        return policy(client.feature_extraction, text, model=model)
+
     assert not check("05.3", no_retry) and not check("05.3", retries_everything)
+    assert not check("05.3", retries_404_too)
     assert check("05.3", polite)
     out = capsys.readouterr().out
     assert "no suffix" in out and "429" in out and "retried a 404" in out
+
+
+def _check_053(answer, capsys) -> tuple[bool, str]:
+    from course_utils.checks import check
+
+    ok = check("05.3", answer)
+    return ok, capsys.readouterr().out
+
+
+def test_checker_053_rejects_a_429_only_retry(hub, capsys):
+    def only_429(client, text, model):  # waits what Retry-After says, but a 503 surfaces at once
+        for i in range(5):
+            try:
+                return client.feature_extraction(text, model=model)
+            except HfHubHTTPError as exc:
+                if exc.response.status_code != 429 or i == 4:
+                    raise
+                time.sleep(float(exc.response.headers["retry-after"]))
+
+    ok, out = _check_053(only_429, capsys)
+    assert not ok and "503" in out
+
+
+def test_checker_053_rejects_more_than_five_attempts(hub, capsys):
+    def eight(client, text, model):
+        return with_retries(client.feature_extraction, attempts=8, on_retry=None)(text, model=model)
+
+    ok, out = _check_053(eight, capsys)
+    assert not ok and "8 attempts" in out and "at most 5" in out
+
+
+def test_checker_053_rejects_a_fixed_sleep(hub, capsys):
+    def fixed(seconds):
+        def answer(client, text, model):
+            for i in range(5):
+                try:
+                    return client.feature_extraction(text, model=model)
+                except HfHubHTTPError as exc:
+                    if exc.response.status_code not in (429, 503) or i == 4:
+                        raise
+                    time.sleep(seconds)
+        return answer
+
+    ok, out = _check_053(fixed(0.5), capsys)  # shorter than the second Retry-After (1.2 s)
+    assert not ok and "Retry-After said 1.2" in out
+    ok, out = _check_053(fixed(1.3), capsys)  # longer than both: still ignores the header
+    assert not ok and "fixed sleep" in out
+
+
+def test_checker_053_explains_a_retry_error_instead_of_crashing(hub, capsys):
+    def no_reraise(client, text, model):  # tenacity without reraise=True raises RetryError at the end
+        from course_utils.retry import retry_after_seconds, status_of
+
+        policy = tenacity.Retrying(stop=tenacity.stop_after_attempt(5),
+                                   wait=lambda state: retry_after_seconds(state.outcome.exception()) or 1,
+                                   retry=tenacity.retry_if_exception(lambda e: status_of(e) in (429, 503)))
+        return policy(client.feature_extraction, text, model=model)
+
+    ok, out = _check_053(no_reraise, capsys)
+    assert not ok and "[TRY AGAIN]" in out and "reraise=True" in out and "RetryError" in out
 
 
 def test_extra_routes_share_the_token_check_and_faults(hub):

@@ -63,10 +63,21 @@ def _closest(answer) -> tuple[bool, str]:
     return False, f"{answer} is not an index of LESSON05_SENTENCES (0 to {len(scores) - 1})."
 
 
+def _last_error_raised(exc: Exception, status: int, what: str) -> str | None:
+    """None if `exc` is the HTTP error the server last answered, else feedback for the learner."""
+    response = getattr(exc, "response", None)
+    code = getattr(response, "status_code", None)
+    if code is None:
+        return (f"{what} it raised {type(exc).__name__}: after the last attempt raise the last error itself "
+                "(tenacity: reraise=True), not a wrapper.")
+    if code != status:
+        return f"{what} it raised HTTP {code}; expected the last {status} to surface."
+    return None
+
+
 @exercise("05.3")
 def _robust(answer) -> tuple[bool, str]:
     from huggingface_hub import InferenceClient
-    from huggingface_hub.errors import HfHubHTTPError
 
     from ..inference import InferenceServer
 
@@ -77,37 +88,62 @@ def _robust(answer) -> tuple[bool, str]:
         client = InferenceClient(api_key=token)
         url = f"{server.url}/hf-inference/models/{LESSON05_EMBED_MODEL}/pipeline/feature-extraction"
         client.feature_extraction("warm up", model=url)  # load the model before timing anything
-        start = len(server.requests)
-        server.simulate(429, times=2, retry_after=0.4)
-        try:
-            vector = answer(client, "The lid broke after a week.", url)
-        except Exception as exc:
-            return False, f"after two 429s (Retry-After: 0.4) it raised {type(exc).__name__}: {exc}"
-        times = [t for t, _, _ in server.requests[start:]]
-        if getattr(vector, "shape", None) != (384,):
-            return False, f"it should return the embedding (384 floats), got {type(vector).__name__}."
+
+        def attempt(text: str, model: str = url, **faults):
+            """Queue faults, call the answer; (result or exception, monotonic times of its requests)."""
+            server.faults.clear()
+            for status, retry_after, times in faults.get("queue", []):
+                server.simulate(status, times=times, retry_after=retry_after)
+            start = len(server.requests)
+            try:
+                result = answer(client, text, model)
+            except Exception as exc:  # noqa: BLE001 - any error is feedback, never a crashed checker
+                result = exc
+            return result, [t for t, _, _ in list(server.requests)[start:]]
+
+        # 1. two 429s with Retry-After, then success; the second Retry-After is longer than a fixed sleep
+        result, times = attempt("The lid broke after a week.", queue=[(429, 0.2, 1), (429, 1.2, 1)])
+        if isinstance(result, Exception):
+            return False, f"after two 429s (with Retry-After) it raised {type(result).__name__}: {result}"
+        if getattr(result, "shape", None) != (384,):
+            return False, f"it should return the embedding (384 floats), got {type(result).__name__}."
         if len(times) != 3:
             return False, f"expected 3 requests (429, 429, then success), the server saw {len(times)}."
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-        if min(gaps) < 0.35:
-            return False, f"it retried after {min(gaps):.2f} s, but Retry-After said 0.4 s: wait what it says."
-        server.simulate(429, times=20, retry_after=0.05)
+        if gaps[0] < 0.15 or gaps[1] < 1.15:
+            which = 0 if gaps[0] < 0.15 else 1
+            said = (0.2, 1.2)[which]
+            return False, (f"it retried after {gaps[which]:.2f} s, but Retry-After said {said} s: read the header "
+                           "(retry_after_seconds) and wait what it says.")
+        if gaps[0] >= 1.1:
+            return False, (f"it waited {gaps[0]:.2f} s when Retry-After said 0.2 s: a fixed sleep ignores the "
+                           "header; wait what the server asks.")
+        # 2. a 503 (model loading) is retried too
+        result, times = attempt("Loading, please wait.", queue=[(503, 0.3, 1)])
+        if isinstance(result, Exception):
+            return False, (f"after one 503 (model loading, Retry-After: 0.3) it raised {type(result).__name__}: "
+                           f"{result}. Retry 503 as well as 429.")
+        if len(times) != 2:
+            return False, f"expected 2 requests (503, then success), the server saw {len(times)}."
+        # 3. a server that always answers 429: give up after a few attempts, raising the last 429
         begin = time.monotonic()
-        try:
-            answer(client, "again", url)
+        result, times = attempt("again", queue=[(429, 0.05, 20)])
+        if not isinstance(result, Exception):
             return False, "with a server that keeps answering 429 it returned instead of raising."
-        except HfHubHTTPError as exc:
-            if exc.response.status_code != 429:
-                return False, f"it raised HTTP {exc.response.status_code}; expected the last 429 to surface."
-        if len(server.faults) == 0 or time.monotonic() - begin > 30:
-            return False, "it kept retrying a server that always answers 429: stop after a few attempts."
-        server.faults.clear()
-        before = len(server.requests)
-        try:
-            answer(client, "x", url.replace(LESSON05_EMBED_MODEL, "nobody/no-such-model"))
+        problem = _last_error_raised(result, 429, "with a server that keeps answering 429")
+        if problem:
+            return False, problem
+        if len(times) > 5 or time.monotonic() - begin > 30:
+            return False, (f"it made {len(times)} attempts against a server that always answers 429: stop after "
+                           "a few (at most 5 attempts).")
+        # 4. a 404 is not retried
+        result, times = attempt("x", model=url.replace(LESSON05_EMBED_MODEL, "nobody/no-such-model"))
+        if not isinstance(result, Exception):
             return False, "an unknown model (404) should raise."
-        except HfHubHTTPError:
-            pass
-        if len(server.requests) - before != 1:
+        problem = _last_error_raised(result, 404, "for an unknown model")
+        if problem:
+            return False, problem
+        if len(times) != 1:
             return False, "it retried a 404: the same request will fail again, so retry only 429/5xx/timeouts."
-    return True, "waits what Retry-After says, gives up after a few tries, and never retries a 404."
+        server.faults.clear()
+    return True, "waits what Retry-After says, retries 429 and 503, gives up after a few tries, never retries a 404."

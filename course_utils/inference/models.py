@@ -137,8 +137,12 @@ class ModelRegistry:
         return tok(prompt, return_tensors="pt")["input_ids"]
 
     def generate(self, repo_id: str, input_ids, max_new_tokens: int, temperature: float | None,
-                 top_p: float | None, seed: int | None, stop: list[str] | None = None) -> Iterator[str]:
-        """Yield text pieces as tokens are generated; the pieces join to the full decoded reply."""
+                 top_p: float | None, seed: int | None, stop: list[str] | None = None,
+                 stats: dict | None = None) -> Iterator[str]:
+        """Yield text pieces as tokens are generated; the pieces join to the full decoded reply.
+
+        `stats`, if given, gets "completion_tokens" (the number of token ids generated, not a re-tokenised count)
+        and "finish_reason" ("length" when max_new_tokens ran out, else "stop") once the generator is exhausted."""
         import queue
 
         import torch
@@ -186,27 +190,31 @@ class ModelRegistry:
                         with self._lock:  # a seed means the same answer every time: no interleaving
                             torch.manual_seed(seed)
                             model.generate(input_ids, attention_mask=torch.ones_like(input_ids),
-                                           streamer=_Pieces(), **kwargs)
+                                           streamer=streamer, **kwargs)
                     else:
                         model.generate(input_ids, attention_mask=torch.ones_like(input_ids),
-                                       streamer=_Pieces(), **kwargs)
+                                       streamer=streamer, **kwargs)
             except Exception as exc:  # surfaced to the caller below
                 pieces.put(exc)
             finally:
                 pieces.put(done)
 
+        streamer = _Pieces()
         threading.Thread(target=run, daemon=True, name="course-inference-generate").start()
         while True:
             item = pieces.get()
             if item is done:
+                if stats is not None:
+                    ids = streamer.ids
+                    eos = model.generation_config.eos_token_id
+                    eos = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+                    stats["completion_tokens"] = len(ids)
+                    stats["finish_reason"] = ("length" if len(ids) >= max_new_tokens and not (ids and ids[-1] in eos)
+                                              else "stop")
                 return
             if isinstance(item, Exception):
                 raise InferenceError(500, f"Generation failed: {type(item).__name__}: {item}")
             yield item
-
-    def count_tokens(self, repo_id: str, text: str) -> int:
-        tok, _ = self._load("causal", repo_id)
-        return len(tok(text, add_special_tokens=False)["input_ids"])
 
     def embed(self, repo_id: str, sentences: list[str], normalize: bool = False):
         model = self._load("sentence", repo_id)

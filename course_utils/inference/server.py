@@ -172,21 +172,28 @@ async def chat_completions(state: ServerState, request: Request, data: dict) -> 
     messages = _messages(data)
     if _number(data, "n", 1, 1, 1, integer=True) != 1:
         raise InferenceError(422, "'n' must be 1.")
-    max_tokens = _number(data, "max_tokens", data.get("max_completion_tokens") or 64, 1, MAX_NEW_TOKENS, True)
+    max_tokens = _number(data, "max_completion_tokens", 64, 1, MAX_NEW_TOKENS, True)
+    max_tokens = _number(data, "max_tokens", max_tokens, 1, MAX_NEW_TOKENS, True)
+    stream_options = data.get("stream_options")
+    if stream_options is not None and not isinstance(stream_options, dict):
+        raise InferenceError(422, "'stream_options' must be a JSON object such as {\"include_usage\": true}, "
+                                  f"got {type(stream_options).__name__}.")
     temperature = _number(data, "temperature", 0.0, 0.0, 2.0)
     top_p = _number(data, "top_p", None, 0.0, 1.0)
     seed = _number(data, "seed", None, 0, 2**32 - 1, integer=True)
     stop = _stop(data)
     resolved = await run_in_threadpool(state.registry.resolve, data.get("model"), "conversational")
     input_ids = await run_in_threadpool(state.registry.chat_prompt, resolved.served_by, messages)
-    pieces = state.registry.generate(resolved.served_by, input_ids, max_tokens, temperature, top_p, seed, stop)
+    stats: dict = {}
+    pieces = state.registry.generate(resolved.served_by, input_ids, max_tokens, temperature, top_p, seed, stop,
+                                     stats=stats)
     reply_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     prompt_tokens = int(input_ids.shape[-1])
     headers = _served_headers(resolved)
 
     if data.get("stream"):
-        include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
+        include_usage = bool((stream_options or {}).get("include_usage"))
 
         def events():
             base = {"id": reply_id, "object": "chat.completion.chunk", "created": created,
@@ -202,8 +209,7 @@ async def chat_completions(state: ServerState, request: Request, data: dict) -> 
             except InferenceError as exc:
                 yield _sse({"error": exc.message, "error_type": "generation"})
                 return
-            completion = state.registry.count_tokens(resolved.served_by, text)
-            finish = "length" if completion >= max_tokens else "stop"
+            completion, finish = stats["completion_tokens"], stats["finish_reason"]
             yield _sse({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish, "logprobs": None}]})
             if include_usage:
                 yield _sse({**base, "choices": [], "usage": {"prompt_tokens": prompt_tokens,
@@ -214,12 +220,12 @@ async def chat_completions(state: ServerState, request: Request, data: dict) -> 
         return StreamingResponse(iterate_in_threadpool(events()), media_type="text/event-stream", headers=headers)
 
     text = "".join(await run_in_threadpool(list, pieces))
-    completion = await run_in_threadpool(state.registry.count_tokens, resolved.served_by, text)
+    completion, finish = stats["completion_tokens"], stats["finish_reason"]
     return JSONResponse({
         "id": reply_id, "object": "chat.completion", "created": created, "model": resolved.requested,
         "system_fingerprint": "course-inference",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                     "finish_reason": "length" if completion >= max_tokens else "stop", "logprobs": None}],
+                     "finish_reason": finish, "logprobs": None}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion,
                   "total_tokens": prompt_tokens + completion},
     }, headers=headers)
@@ -294,8 +300,9 @@ async def _text_generation(state: ServerState, data: dict, params: dict, resolve
     temperature = temperature if params.get("do_sample", temperature is not None) else None
     seed = _number(params, "seed", None, 0, 2**63 - 1, integer=True)
     input_ids = await run_in_threadpool(state.registry.text_prompt, resolved.served_by, prompt)
+    stats: dict = {}
     pieces = state.registry.generate(resolved.served_by, input_ids, max_new, temperature,
-                                     _number(params, "top_p", None, 0.0, 1.0), seed, _stop(params))
+                                     _number(params, "top_p", None, 0.0, 1.0), seed, _stop(params), stats=stats)
     prefix = prompt if params.get("return_full_text") else ""
 
     if data.get("stream"):
@@ -307,16 +314,20 @@ async def _text_generation(state: ServerState, data: dict, params: dict, resolve
                             "generated_text": None, "details": None})
             yield _sse({"index": n + 1, "token": {"id": 0, "text": "", "logprob": 0.0, "special": True},
                         "generated_text": prefix + text,
-                        "details": {"finish_reason": "length", "generated_tokens": n, "seed": seed}})
+                        "details": {"finish_reason": _tgi_finish(stats), "generated_tokens": stats["completion_tokens"],
+                                    "seed": seed}})
 
         return StreamingResponse(iterate_in_threadpool(events()), media_type="text/event-stream", headers=headers)
     text = "".join(await run_in_threadpool(list, pieces))
     out = {"generated_text": prefix + text}
     if params.get("details"):
-        n = await run_in_threadpool(state.registry.count_tokens, resolved.served_by, text)
-        out["details"] = {"finish_reason": "length" if n >= max_new else "eos_token", "generated_tokens": n,
+        out["details"] = {"finish_reason": _tgi_finish(stats), "generated_tokens": stats["completion_tokens"],
                           "seed": seed, "prefill": [], "tokens": []}
     return JSONResponse([out], headers=headers)
+
+
+def _tgi_finish(stats: dict) -> str:
+    return "length" if stats["finish_reason"] == "length" else "eos_token"
 
 
 # -- the app --------------------------------------------------------------------------------------
