@@ -69,6 +69,10 @@ def test_list_models_filters_sort_and_limit(hf_api):
 def test_list_models_inference_provider_gated_and_size(hf_api):
     served = list(hf_api.list_models(inference_provider="all", expand=["inferenceProviderMapping"]))
     assert served and all(m.inference_provider_mapping for m in served)
+    chat = hf_api.model_info("Qwen/Qwen2.5-7B-Instruct", expand=["inferenceProviderMapping"])
+    assert {m.task for m in chat.inference_provider_mapping} == {"conversational"}  # chat, as on the Hub
+    embed = hf_api.model_info("BAAI/bge-small-en-v1.5", expand=["inferenceProviderMapping"])
+    assert {m.task for m in embed.inference_provider_mapping} == {"feature-extraction"}
     gated = list(hf_api.list_models(gated=True))
     assert {m.id for m in gated} >= set(GATED_METADATA_ONLY)
     small = list(hf_api.list_models(num_parameters="min:0,max:1B", expand=["safetensors"]))

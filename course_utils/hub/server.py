@@ -117,9 +117,10 @@ def repo_info(repo: Repo, fields: set[str] | None = None) -> dict:
         info["pipeline_tag"] = card.get("pipeline_tag")
         info["config"] = config
         info["safetensors"] = _safetensors(repo, meta)
+        # Providers serve chat models under the task "conversational", as on the Hub.
+        task = "conversational" if "conversational" in info["tags"] else card.get("pipeline_tag") or ""
         info["inferenceProviderMapping"] = {
-            p: {"status": "live", "providerId": repo.id, "task": card.get("pipeline_tag") or ""}
-            for p in meta.get("inference_providers", [])
+            p: {"status": "live", "providerId": repo.id, "task": task} for p in meta.get("inference_providers", [])
         }
     else:
         info["description"] = card.get("pretty_name", "")
