@@ -91,6 +91,31 @@ class ThreadedServer:
             self.thread.join(timeout=10)
 
 
+class BackgroundService:
+    """What the course hub and the course inference server share: a ThreadedServer once started,
+    `running`, `stop()`, and use as a context manager (started on entry if needed, stopped on exit)."""
+
+    _server: ThreadedServer | None = None
+
+    def start(self, timeout: float = 15.0):
+        raise NotImplementedError
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and self._server.running
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self):
+        return self if self.running else self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
 def hub_health(url: str, timeout: float = 2.0) -> dict | None:
     """The hub's health answer, or None when no course hub answers at `url`."""
     try:
@@ -101,7 +126,7 @@ def hub_health(url: str, timeout: float = 2.0) -> dict | None:
     return data if isinstance(data, dict) and data.get("course_hub") else None
 
 
-class CourseHub:
+class CourseHub(BackgroundService):
     """Serve a hub root in a background thread of this process (uvicorn, threaded workers)."""
 
     def __init__(self, root: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT):
@@ -124,14 +149,3 @@ class CourseHub:
             raise CourseHubError(f"The course hub did not start on {self.url}")
         self._server = server
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> CourseHub:
-        return self if self._server is not None else self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()

@@ -19,7 +19,7 @@ import secrets
 import urllib.error
 import urllib.request
 
-from ..hub import ThreadedServer, bind_socket
+from ..hub import BackgroundService, ThreadedServer, bind_socket
 from .models import REGISTRY, ModelRegistry, split_model
 from .server import HEALTH_PATH, ServerState, create_app
 
@@ -45,7 +45,7 @@ def inference_health(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-class InferenceServer:
+class InferenceServer(BackgroundService):
     """Serve the inference routes from a background thread of this process (uvicorn).
 
     tokens: the tokens it accepts (compared as hashes; None: no token needed). Answers 401 to any other.
@@ -82,10 +82,6 @@ class InferenceServer:
         self.state.faults.add(status, times, retry_after, delay)
         return self
 
-    @property
-    def running(self) -> bool:
-        return self._server is not None and self._server.running
-
     def start(self, timeout: float = 15.0) -> InferenceServer:
         if self.running:
             return self
@@ -100,17 +96,6 @@ class InferenceServer:
             raise InferenceServerError(f"The course inference server did not start on {self.url}.")
         self._server = server
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> InferenceServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def start_inference_server(port: int | None = None, verbose: bool = True) -> InferenceServer:
