@@ -26,13 +26,16 @@ help:
 
 setup: $(SETUP_STAMP)
 
-# Re-runs only when pyproject.toml changes. torch==2.13.0 stays in the same pip command:
-# a loose torch requirement would pull several GB of CUDA wheels.
+# Re-runs only when pyproject.toml changes. torch==2.13.0 stays in the same pip command: a loose torch
+# requirement would pull several GB of CUDA wheels. The `local` extra is lesson 06's llama.cpp engine.
 $(SETUP_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[dev]"
+	@echo "Installing the pinned packages. The first time, llama-cpp-python compiles llama.cpp (6-11 min on 2 cores)."
+	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[dev,local]"
+	@# llama.cpp's GGUF converter ships only in llama-cpp-python's source archive: fetch it for lesson 06
+	$(PY) -m course_utils.gguf install-converter
 	@# the environment check ends the install: a [FAIL] line stops it here, not in a lesson
 	@$(PY) -c 'import sys; from course_utils import check_environment as c; sys.exit(not all(x.ok for x in c(True)))'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Open Models Course"

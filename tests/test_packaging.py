@@ -11,7 +11,7 @@ from course_utils.paths import repo_root
 
 def test_environment_yml_matches_pyproject_pins():
     project = tomllib.loads((repo_root() / "pyproject.toml").read_text())["project"]
-    pins = set(project["dependencies"]) | set(project["optional-dependencies"]["dev"])
+    pins = set(project["dependencies"]).union(*project["optional-dependencies"].values())
     env = yaml.safe_load((repo_root() / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     conda_pins = {line for line in pip_section if not line.startswith("-e")}
