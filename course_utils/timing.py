@@ -1,4 +1,5 @@
-"""Timing helper, introduced in lesson 03 (time per generated token) and reused in lesson 04 (pipeline overhead).
+"""Timing helpers: `measure` (lesson 03, time per generated token; reused in lesson 04) and `StreamClock`
+(lesson 06, time to first token and tokens per second of a streamed reply).
 
     timing = measure(lambda: model.generate(**inputs, max_new_tokens=20), repeats=5,
                      tokens=lambda out: out.shape[1] - prompt_length)
@@ -123,3 +124,74 @@ def measure(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1,
     else:
         n_tokens = tokens
     return Timing(tuple(seconds), n_tokens, result)
+
+
+# -- streamed replies (lesson 06: time to first token, tokens per second) ---------------------------------------
+@dataclass(frozen=True)
+class StreamTiming:
+    """When each token (or streamed piece) of one reply arrived, in seconds after the request started."""
+
+    arrivals: tuple[float, ...]
+
+    @property
+    def tokens(self) -> int:
+        return len(self.arrivals)
+
+    @property
+    def first_token_s(self) -> float | None:
+        """Time to first token (TTFT): what a user waits before anything appears."""
+        return self.arrivals[0] if self.arrivals else None
+
+    @property
+    def total_s(self) -> float | None:
+        """Total latency: until the last token arrived."""
+        return self.arrivals[-1] if self.arrivals else None
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Decoding speed after the first token: (tokens - 1) / (total - TTFT); None with fewer than 2 tokens."""
+        if self.tokens < 2 or self.arrivals[-1] <= self.arrivals[0]:
+            return None
+        return (self.tokens - 1) / (self.arrivals[-1] - self.arrivals[0])
+
+    def summary(self) -> dict:
+        """One table row, times in milliseconds."""
+        rate = self.tokens_per_second
+        return {"ttft_ms": None if self.first_token_s is None else round(1e3 * self.first_token_s, 2),
+                "total_ms": None if self.total_s is None else round(1e3 * self.total_s, 2),
+                "tokens": self.tokens, "tokens_per_s": None if rate is None else round(rate, 1)}
+
+
+class StreamClock:
+    """Records when tokens arrive, from the moment it is created.
+
+    Pass it as `streamer=` to `model.generate(...)` or a text-generation pipeline (it follows transformers'
+    streamer protocol, put/end: the first put is the prompt and is skipped), or call `tick()` for each streamed
+    piece of a server's reply. Then `.timing()` gives a StreamTiming.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter):
+        self._clock = clock
+        self._start = clock()
+        self._arrivals: list[float] = []
+        self._prompt_seen = False
+
+    def tick(self, count: int = 1) -> None:
+        """`count` tokens arrived now."""
+        now = self._clock() - self._start
+        self._arrivals.extend([now] * count)
+
+    def put(self, value) -> None:
+        if not self._prompt_seen:  # generate() hands the prompt to the streamer first
+            self._prompt_seen = True
+            return
+        shape = tuple(getattr(value, "shape", ()))  # (batch,) per decoding step, or (batch, n) for n tokens
+        if shape and shape[0] > 1:
+            raise ValueError("StreamClock times one sequence at a time: generate with a batch of 1.")
+        self.tick(shape[1] if len(shape) == 2 else 1)
+
+    def end(self) -> None:
+        pass
+
+    def timing(self) -> StreamTiming:
+        return StreamTiming(tuple(self._arrivals))
