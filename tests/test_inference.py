@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import socket
 import time
 
@@ -324,7 +325,7 @@ def test_starts_and_stops_cleanly(hub):
 def test_start_inference_server_exports_url_and_a_course_token(hub, monkeypatch, capsys):
     from course_utils.inference import start_inference_server
 
-    for name in ("HF_TOKEN", "COURSE_INFERENCE_URL"):  # set, then delete: monkeypatch restores both afterwards
+    for name in ("HF_TOKEN", "COURSE_INFERENCE_URL", "OLLAMA_HOST"):  # set, then delete: monkeypatch restores them
         monkeypatch.setenv(name, "placeholder")
         monkeypatch.delenv(name)
     monkeypatch.setenv("COURSE_INFERENCE_PORT", "0")
@@ -460,3 +461,20 @@ def test_extra_routes_share_the_token_check_and_faults(hub):
         assert _post(srv, "/api/tags", {}).status_code == 503
         chat = InferenceClient(model=f"{srv.url}/hf-inference/models/{CHAT}", api_key=TOKEN)
         assert chat.chat_completion(MESSAGES, max_tokens=2).model == CHAT  # the model comes from the URL
+
+
+def test_start_inference_server_without_a_made_up_token(hub, monkeypatch, capsys):
+    from course_utils.inference import start_inference_server
+
+    for name in ("HF_TOKEN", "COURSE_INFERENCE_URL", "OLLAMA_HOST"):
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("COURSE_INFERENCE_PORT", "0")
+    srv = start_inference_server(make_token=False)
+    try:
+        assert "HF_TOKEN" not in os.environ
+        assert "asks for no token" in capsys.readouterr().out
+        assert httpx.post(srv.url + "/v1/chat/completions", json={"model": CHAT, "messages": MESSAGES,
+                                                                  "max_tokens": 2}, timeout=60).status_code == 200
+    finally:
+        srv.stop()

@@ -9,6 +9,7 @@ this server, which serves the course hub's models (HF_ENDPOINT) and can be told 
 
 `start_inference_server()` is the lesson's one call: it starts a server for this kernel and exports its URL as
 COURSE_INFERENCE_URL (the lessons read that variable; its default is the router). Routes: see server.py.
+It also answers the Ollama API (ollama.py, lesson 06) and exports OLLAMA_HOST, so `import ollama` finds it.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ import os
 import secrets
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from ..hub import BackgroundService, ThreadedServer, bind_socket
 from .models import REGISTRY, ModelRegistry, split_model
+from .ollama import ollama_routes
 from .server import HEALTH_PATH, ServerState, create_app
 
 ROUTER_URL = "https://router.huggingface.co"
 URL_VARIABLE = "COURSE_INFERENCE_URL"
+OLLAMA_VARIABLE = "OLLAMA_HOST"
 PORT_VARIABLE = "COURSE_INFERENCE_PORT"
 DEFAULT_HOST = "127.0.0.1"
 
@@ -49,15 +53,23 @@ class InferenceServer(BackgroundService):
     """Serve the inference routes from a background thread of this process (uvicorn).
 
     tokens: the tokens it accepts (compared as hashes; None: no token needed). Answers 401 to any other.
+    tokens_per_chunk: tokens per streamed chat chunk (1; more, like servers that batch their stream).
+    ollama: also answer the Ollama API (no token, as Ollama), its pulled models listed in `ollama_dir`
+    (default: HF_HOME/course-ollama). `extra_routes` come first, so they can replace any route.
     """
 
     def __init__(self, tokens: set[str] | None = None, host: str = DEFAULT_HOST, port: int = 0,
-                 registry: ModelRegistry | None = None, extra_routes: list | None = None):
+                 registry: ModelRegistry | None = None, extra_routes: list | None = None, ollama: bool = True,
+                 ollama_dir: str | Path | None = None, tokens_per_chunk: int = 1):
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise InferenceServerError(f"host={host!r}: the course inference server only binds to 127.0.0.1.")
         self.host, self.port = host, port
+        if isinstance(tokens_per_chunk, bool) or not isinstance(tokens_per_chunk, int) or tokens_per_chunk < 1:
+            raise InferenceServerError(f"tokens_per_chunk must be a whole number >= 1, got {tokens_per_chunk!r}.")
         self.state = ServerState(set(tokens) if tokens is not None else None, registry or REGISTRY)
+        self.state.tokens_per_chunk = tokens_per_chunk
         self._extra_routes = extra_routes
+        self.ollama, self.ollama_dir = ollama, ollama_dir
         self._server: ThreadedServer | None = None
 
     @property
@@ -90,35 +102,52 @@ class InferenceServer(BackgroundService):
             f"Stop what holds it, or choose another port: port=0 picks a free one ({PORT_VARIABLE}=0 in .env "
             "for the lessons)."))
         self.port = sock.getsockname()[1]
-        server = ThreadedServer(create_app(self.state, self._extra_routes), sock, "course-inference",
+        server = ThreadedServer(create_app(self.state, self._routes), sock, "course-inference",
                                 timeout_graceful_shutdown=2)
         if not server.start(timeout):
             raise InferenceServerError(f"The course inference server did not start on {self.url}.")
         self._server = server
         return self
 
+    def _routes(self, state: ServerState) -> list:
+        extra = self._extra_routes
+        routes = list((extra(state) if callable(extra) else extra) or [])
+        return routes + (ollama_routes(state, self.ollama_dir) if self.ollama else [])
 
-def start_inference_server(port: int | None = None, verbose: bool = True) -> InferenceServer:
+
+def start_inference_server(port: int | None = None, verbose: bool = True, make_token: bool = True) -> InferenceServer:
     """Start a course inference server for this kernel and point COURSE_INFERENCE_URL at it.
 
     It accepts HF_TOKEN; without one it makes a course-only token, puts it in HF_TOKEN for this kernel (it is
-    worthless anywhere else) and says so. The server stops when the kernel exits.
+    worthless anywhere else) and says so. make_token=False (online, where a made-up HF_TOKEN would be refused
+    by huggingface.co): without HF_TOKEN it makes none and asks for none. It also answers the Ollama API and
+    sets OLLAMA_HOST to its URL unless OLLAMA_HOST is already set (call it before `import ollama`: the
+    module-level client reads OLLAMA_HOST at import). The server stops when the kernel exits.
     """
     if port is None:
         value = os.environ.get(PORT_VARIABLE, "0")
         if not value.isdigit() or int(value) > 65535:
             raise InferenceServerError(f"{PORT_VARIABLE}={value!r} must be a port number (0: any free port).")
         port = int(value)
-    made_token = not os.environ.get("HF_TOKEN", "").strip()
+    has_token = bool(os.environ.get("HF_TOKEN", "").strip())
+    made_token = make_token and not has_token
     if made_token:
         os.environ["HF_TOKEN"] = "hf_course" + secrets.token_hex(16)
-    server = InferenceServer(tokens={os.environ["HF_TOKEN"].strip()}, port=port).start()
+    tokens = {os.environ["HF_TOKEN"].strip()} if has_token or made_token else None
+    server = InferenceServer(tokens=tokens, port=port).start()
     atexit.register(server.stop)
     os.environ[URL_VARIABLE] = server.url
+    ollama_host = os.environ.get(OLLAMA_VARIABLE, "").strip()
+    if not ollama_host:
+        os.environ[OLLAMA_VARIABLE] = server.url
     if verbose:
         print(f"Course inference server started in this kernel at {server.url} ({URL_VARIABLE} now points at it).")
         print("  It answers the router's routes with the course hub's models; chat models are random-weight "
               "stand-ins, so their text means nothing.")
         print("  HF_TOKEN  " + ("not set: using a course-only token for this kernel (it works nowhere else)"
-                                if made_token else "set: the server accepts it and never logs it"))
+                                if made_token else "set: the server accepts it and never logs it" if has_token
+                                else "not set: the server asks for no token"))
+        print(f"  {OLLAMA_VARIABLE}  " + (f"now {server.url}: the ollama client talks to this server's Ollama API"
+                                          if not ollama_host else f"already set to {ollama_host}: the ollama client "
+                                          "talks to that, not to this server"))
     return server

@@ -8,7 +8,8 @@
 - Errors as the router answers them: 401 (no or wrong token), 403 (gated), 404 (unknown model), and on request
   (`Faults`) 429 with Retry-After, 503 while "loading", or a slow answer. Bad bodies get 400/422 with a message.
 
-Tokens are compared as hashes and never logged. Lesson 06 can add routes (the Ollama API) with `extra_routes`.
+Tokens are compared as hashes and never logged. More routes come in with `extra_routes`; InferenceServer adds
+the Ollama API (ollama.py), which needs no token.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class ServerState:
         self.token_hashes = {hashlib.sha256(t.encode()).digest() for t in (tokens or ())}
         self.require_token = tokens is not None
         self.registry = registry
+        # tokens per streamed chat chunk: 1 like most servers; more, like servers that batch their stream
+        self.tokens_per_chunk = 1
         self.faults = Faults()
         # (monotonic time, path, status) of the latest requests: no headers, no bodies; bounded for long kernels
         self.requests: deque[tuple[float, str, int]] = deque(maxlen=10_000)
@@ -200,11 +203,16 @@ async def chat_completions(state: ServerState, request: Request, data: dict) -> 
                     "model": resolved.requested, "system_fingerprint": "course-inference"}
             yield _sse({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
                                              "finish_reason": None, "logprobs": None}]})
-            text = ""
+            group: list[str] = []
             try:
                 for piece in pieces:
-                    text += piece
-                    yield _sse({**base, "choices": [{"index": 0, "delta": {"content": piece},
+                    group.append(piece)
+                    if len(group) == state.tokens_per_chunk:
+                        yield _sse({**base, "choices": [{"index": 0, "delta": {"content": "".join(group)},
+                                                         "finish_reason": None, "logprobs": None}]})
+                        group = []
+                if group:
+                    yield _sse({**base, "choices": [{"index": 0, "delta": {"content": "".join(group)},
                                                      "finish_reason": None, "logprobs": None}]})
             except InferenceError as exc:
                 yield _sse({"error": exc.message, "error_type": "generation"})
@@ -338,14 +346,15 @@ def _split_model_path(rest: str) -> tuple[str, str]:
     return "/".join(parts[:n]), "/".join(parts[n:])
 
 
-def guard(state: ServerState, handler):
-    """Wrap a route handler with what every inference route does: the token check, queued faults, the
-    request record, and InferenceError -> an HTTP answer. Lesson 06's Ollama routes can use it too."""
+def guard(state: ServerState, handler, auth: bool = True):
+    """Wrap a route handler with what every inference route does: the token check (auth=False: none, as for
+    the Ollama API), queued faults, the request record, and InferenceError -> an HTTP answer."""
 
     async def endpoint(request: Request) -> Response:
         status = 500
         try:
-            state.token_ok(request)
+            if auth:
+                state.token_ok(request)
             fault = state.faults.pop()
             if fault is not None:
                 await request.body()

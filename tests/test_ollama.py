@@ -1,0 +1,364 @@
+"""The course inference server's Ollama API (lesson 06), driven through the stock `ollama` client.
+
+A module fixture converts the course hub's SmolLM2-135M-Instruct stand-in (random weights: its text means
+nothing, so only mechanics are checked) to GGUF q8_0 and Q4_K_M with llama.cpp's tools and uploads both to a
+GGUF repo in the session's course hub, as GGUF repos sit on the real Hub. all-MiniLM-L6-v2 is the real model:
+its embeddings are checked for meaning.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+import types
+
+import httpx
+import numpy as np
+import ollama
+import pytest
+
+from course_utils.inference import InferenceServer, start_inference_server
+from course_utils.inference.ollama import _keep_alive, parse_name, read_gguf
+
+TOKEN = "hf_ollamatestsessiontoken00000000"  # the server wants it on the router's routes, never on Ollama's
+SOURCE = "HuggingFaceTB/SmolLM2-135M-Instruct"
+GGUF_REPO = "course-tester/SmolLM2-135M-Instruct-GGUF"
+MODEL = f"hf.co/{GGUF_REPO}"
+Q8 = f"{MODEL}:Q8_0"
+USER = [{"role": "user", "content": "Say hello."}]
+CARD = f"""---
+base_model: {SOURCE}
+tags:
+- gguf
+---
+GGUF files of {SOURCE}, made with llama.cpp (offline: of the course's random-weight stand-in).
+"""
+
+
+@pytest.fixture(scope="module")
+def gguf_files(hub, tmp_path_factory):
+    from huggingface_hub import HfApi
+
+    from course_utils.gguf import convert_to_gguf, quantize_gguf
+
+    out = tmp_path_factory.mktemp("gguf")
+    q8 = convert_to_gguf(SOURCE, out / "SmolLM2-135M-Instruct-Q8_0.gguf", "q8_0")
+    f16 = convert_to_gguf(SOURCE, out / "SmolLM2-135M-Instruct-f16.gguf", "f16")
+    q4 = quantize_gguf(f16, out / "SmolLM2-135M-Instruct-Q4_K_M.gguf", "Q4_K_M")
+    api = HfApi()
+    api.create_repo(GGUF_REPO, exist_ok=True)
+    for path in (q8, q4):
+        api.upload_file(path_or_fileobj=str(path), path_in_repo=path.name, repo_id=GGUF_REPO)
+    api.upload_file(path_or_fileobj=CARD.encode(), path_in_repo="README.md", repo_id=GGUF_REPO)
+    return {"Q8_0": q8, "Q4_K_M": q4}
+
+
+@pytest.fixture(scope="module")
+def server(gguf_files, tmp_path_factory):
+    with InferenceServer(tokens={TOKEN}, port=0, ollama_dir=tmp_path_factory.mktemp("ollama")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return ollama.Client(host=server.url)
+
+
+@pytest.fixture(scope="module")
+def pulled(client):
+    """Q8_0 and the default tag (Q4_K_M) pulled once, without streaming."""
+    for model in (Q8, MODEL):
+        assert client.pull(model).status == "success"
+    return client
+
+
+@pytest.fixture
+def fresh(server):
+    server.faults.clear()
+    yield server
+    server.faults.clear()
+
+
+def _error(call, *args, **kwargs) -> ollama.ResponseError:
+    with pytest.raises(ollama.ResponseError) as err:
+        result = call(*args, **kwargs)
+        if isinstance(result, types.GeneratorType):
+            list(result)  # a stream reports its error on iteration
+    return err.value
+
+
+# -- names and small parsers ------------------------------------------------------------------------
+def test_names_as_ollama_reads_them():
+    name = parse_name("hf.co/org/Repo-GGUF:q8_0")
+    assert (name.display, name.repo_id, name.tag, name.kind) == ("hf.co/org/Repo-GGUF:q8_0", "org/Repo-GGUF", "q8_0",
+                                                                 "gguf")
+    assert parse_name("huggingface.co/org/repo").display == "huggingface.co/org/repo:latest"
+    assert parse_name("HF.CO/org/repo:Q8_0").key == parse_name("hf.co/org/repo:q8_0").key  # case-insensitive
+    for alias in ("all-minilm", "all-minilm:latest", "all-minilm:22m", "registry.ollama.ai/library/all-minilm"):
+        assert parse_name(alias).repo_id == "sentence-transformers/all-MiniLM-L6-v2", alias
+    assert parse_name("all-minilm:33m").kind == "other"  # all-MiniLM-L12: not in the course hub
+    assert parse_name("llama3.2").display == "llama3.2:latest"
+    for bad in ("", "hf.co/just-a-user", "model:", "a b"):
+        with pytest.raises(Exception, match="model"):
+            parse_name(bad)
+
+
+def test_keep_alive_durations():
+    assert _keep_alive(None) == 300 and _keep_alive("5m") == 300 and _keep_alive("1h30m") == 5400
+    assert _keep_alive(10) == 10 and _keep_alive("0") == 0 and _keep_alive("250ms") == 0.25
+    assert _keep_alive(-1) == math.inf and _keep_alive("-1m") == math.inf
+    with pytest.raises(Exception, match="invalid duration"):
+        _keep_alive("soon")
+
+
+def test_gguf_header_reader_agrees_with_gguf_summary(gguf_files):
+    from course_utils.gguf import gguf_summary
+
+    for path in gguf_files.values():
+        metadata, n_params, vocab = read_gguf(path)
+        summary = gguf_summary(path)
+        assert n_params == summary["n_params"] and metadata["general.architecture"] == summary["architecture"]
+        assert "im_start" in metadata["tokenizer.chat_template"] and len(vocab) == 2000
+
+
+# -- pull, list, show, delete, copy -------------------------------------------------------------------
+def test_root_and_version_need_no_token(server):
+    assert httpx.get(server.url + "/").text.startswith("Ollama is running")
+    assert "course" in httpx.get(server.url + "/api/version").json()["version"]
+    assert httpx.post(server.url + "/v1/chat/completions", json={}).status_code == 401  # the router's routes do
+
+
+def test_pull_streams_progress_then_success(client, gguf_files):
+    events = list(client.pull(Q8, stream=True))
+    assert events[0].status == "pulling manifest" and events[-1].status == "success"
+    layers = [e for e in events if e.digest]
+    assert layers and layers[-1].completed == layers[-1].total == gguf_files["Q8_0"].stat().st_size
+    assert all(e.digest.startswith("sha256:") and e.status == f"pulling {e.digest[7:19]}" for e in layers)
+    assert [e.status for e in events[-3:]] == ["verifying sha256 digest", "writing manifest", "success"]
+
+
+def test_list_shows_pulled_models_and_the_default_tag_is_q4_k_m(pulled, gguf_files):
+    models = {m.model: m for m in pulled.list().models}
+    assert {Q8, f"{MODEL}:latest"} <= set(models)
+    q8, latest = models[Q8], models[f"{MODEL}:latest"]
+    assert q8.size == gguf_files["Q8_0"].stat().st_size and latest.size == gguf_files["Q4_K_M"].stat().st_size
+    assert q8.details.quantization_level == "Q8_0" and latest.details.quantization_level == "Q4_K_M"
+    assert q8.details.format == "gguf" and q8.details.family == "llama" and len(q8.digest) == 64
+    assert q8.modified_at is not None and q8.details.parameter_size.endswith("K")
+
+
+def test_show_reports_template_details_and_model_info(pulled):
+    shown = pulled.show(Q8)
+    assert shown.capabilities == ["completion"] and "<|im_start|>" in shown.template
+    assert shown.modelinfo["general.architecture"] == "llama" and shown.modelinfo["general.parameter_count"] > 0
+    assert shown.details.quantization_level == "Q8_0" and '"<|im_end|>"' in shown.parameters
+    assert shown.modelfile.startswith('# Modelfile generated by "ollama show"')
+    assert _error(pulled.show, f"{MODEL}:Q2_K").status_code == 404
+
+
+def test_copy_then_delete(pulled):
+    pulled.copy(Q8, "smol-copy")
+    assert "smol-copy:latest" in {m.model for m in pulled.list().models}
+    reply = pulled.chat("smol-copy", messages=USER, options={"num_predict": 2})
+    assert reply.done and reply.model == "smol-copy"
+    assert pulled.delete("smol-copy").status == "success"
+    assert "smol-copy:latest" not in {m.model for m in pulled.list().models}
+    assert _error(pulled.delete, "smol-copy").status_code == 404
+    assert _error(pulled.chat, "smol-copy", messages=USER).status_code == 404
+
+
+# -- chat and generate -------------------------------------------------------------------------------
+def test_chat_shapes_and_stats(pulled, server):
+    reply = pulled.chat(Q8, messages=USER, options={"num_predict": 10, "seed": 1})
+    assert isinstance(reply, ollama.ChatResponse) and reply.model == Q8 and reply.done
+    assert reply.message.role == "assistant" and isinstance(reply.message.content, str)
+    assert reply.done_reason in ("stop", "length") and 1 <= reply.eval_count <= 10
+    assert (reply.done_reason == "length") == (reply.eval_count == 10)
+    assert reply.prompt_eval_count > 5 and reply.created_at.endswith("Z")
+    assert reply.total_duration >= reply.prompt_eval_duration + reply.eval_duration > 0
+    raw = httpx.post(server.url + "/api/chat", json={"model": Q8, "messages": USER, "stream": False,
+                                                     "options": {"num_predict": 2}}, timeout=60)
+    assert "stand-in" in raw.headers["x-course-served-by"] and "Q8_0.gguf" in raw.headers["x-course-served-by"]
+
+
+@pytest.mark.parametrize("model", [Q8, MODEL])
+def test_chat_stream_joins_to_the_same_reply(pulled, model):
+    opts = {"num_predict": 24, "temperature": 0}
+    full = pulled.chat(model, messages=USER, options=opts)
+    chunks = list(pulled.chat(model, messages=USER, options=opts, stream=True))
+    *pieces, last = chunks
+    assert all(not c.done for c in pieces) and last.done and last.message.content == ""
+    assert "".join(c.message.content for c in pieces) == full.message.content
+    assert 1 <= len(pieces) <= last.eval_count == full.eval_count  # a piece per token, or fewer (held bytes)
+    assert last.done_reason == full.done_reason and last.prompt_eval_count == full.prompt_eval_count
+
+
+def test_num_predict_seed_and_temperature(pulled):
+    for seed in range(3):
+        hot = {"num_predict": 16, "temperature": 1.5, "seed": seed}
+        one, two = (pulled.chat(Q8, messages=USER, options=hot) for _ in range(2))
+        assert one.message.content == two.message.content  # a seed repeats the sample
+        assert one.eval_count <= 16 and (one.done_reason == "length") == (one.eval_count == 16)
+
+
+def test_stop_strings_end_the_reply_before_them(pulled):
+    sample = {"num_predict": 24, "temperature": 1.0, "seed": 3}  # greedy random weights only repeat newlines
+    text = pulled.chat(Q8, messages=USER, options=sample).message.content
+    starts = [i for i in range(1, len(text) - 3) if text[i:i + 3].strip() and text.index(text[i:i + 3]) == i]
+    assert starts, text
+    stop = text[starts[len(starts) // 2]:][:3]
+    for stream in (False, True):
+        reply = pulled.chat(Q8, messages=USER, options={**sample, "stop": [stop]}, stream=stream)
+        chunks = list(reply) if stream else [reply]
+        content = "".join(c.message.content for c in chunks)
+        assert content == text[:text.index(stop)] and chunks[-1].done_reason == "stop"
+
+
+def test_generate_applies_the_template_returns_context_and_continues(pulled):
+    out = pulled.generate(Q8, "Once upon a time", options={"num_predict": 8, "temperature": 0})
+    assert isinstance(out, ollama.GenerateResponse) and isinstance(out.response, str) and out.done
+    eos = 1 if out.done_reason == "stop" else 0  # the end-of-generation token is counted, not kept
+    assert len(out.context) == out.prompt_eval_count + out.eval_count - eos
+    raw = pulled.generate(Q8, "Once upon a time", raw=True, options={"num_predict": 8, "temperature": 0})
+    assert raw.prompt_eval_count < out.prompt_eval_count  # raw: no chat template around the prompt
+    more = pulled.generate(Q8, "And then?", context=out.context, options={"num_predict": 4})
+    assert more.prompt_eval_count > len(out.context)
+    streamed = list(pulled.generate(Q8, "Once upon a time", stream=True, options={"num_predict": 8, "temperature": 0}))
+    assert "".join(c.response for c in streamed) == out.response and streamed[-1].context == out.context
+
+
+def test_json_format_constrains_the_reply(pulled):
+    reply = pulled.chat(Q8, messages=USER, format="json", options={"num_predict": 40, "seed": 0})
+    assert reply.message.content.lstrip().startswith("{")  # llama.cpp's JSON grammar, even from random weights
+
+
+def test_load_ps_and_unload_with_keep_alive_0(pulled):
+    loaded = pulled.generate(Q8, keep_alive="10m")  # no prompt: load only, as in Ollama
+    assert loaded.done_reason == "load" and loaded.response == ""
+    running = {m.model: m for m in pulled.ps().models}
+    assert running[Q8].context_length == 2048 and running[Q8].size_vram == 0  # the stand-in's context length
+    assert running[Q8].expires_at.timestamp() > time.time() + 9 * 60  # keep_alive 10m
+    assert pulled.generate(Q8, keep_alive=0).done_reason == "unload"
+    assert Q8 not in {m.model for m in pulled.ps().models}
+    assert pulled.chat(Q8, messages=USER, options={"num_predict": 2}).load_duration > 0  # loaded again
+
+
+# -- embeddings ---------------------------------------------------------------------------------------
+def test_embed_with_all_minilm_means_something(client, server):
+    assert client.pull("all-minilm").status == "success"
+    served = httpx.post(server.url + "/api/embed", json={"model": "all-minilm", "input": "x"}, timeout=120).headers
+    assert "all-MiniLM-L6-v2" in served["x-course-served-by"] and "stand-in" not in served["x-course-served-by"]
+    texts = ["the battery died after a week", "battery life is poor", "the delivery was quick"]
+    out = client.embed("all-minilm", texts)
+    vectors = np.array(out.embeddings)
+    assert vectors.shape == (3, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.1
+    assert out.prompt_eval_count > 3 * 4 and out.total_duration > 0 and out.model == "all-minilm"
+    assert _error(client.embed, "all-minilm:22m", texts[0]).status_code == 404  # each tag is pulled, as in Ollama
+    client.pull("all-minilm:22m")
+    one = client.embed("all-minilm:22m", texts[0])  # another tag of the same model; a string input
+    assert np.allclose(one.embeddings[0], vectors[0], atol=1e-5)
+    short = np.array(client.embed("all-minilm", texts[:1], dimensions=64).embeddings)
+    assert short.shape == (1, 64) and np.isclose(np.linalg.norm(short), 1, atol=1e-4)
+    legacy = np.array(client.embeddings("all-minilm", texts[0]).embedding)  # the old route: not normalised
+    assert np.allclose(legacy / np.linalg.norm(legacy), vectors[0], atol=1e-4)
+    shown = client.show("all-minilm")
+    assert shown.capabilities == ["embedding"] and shown.details.family == "bert"
+    long = " ".join(["battery"] * 400)
+    assert _error(client.embed, "all-minilm", long, truncate=False).status_code == 400
+    assert len(client.embed("all-minilm", long).embeddings[0]) == 384  # truncated by default, as in Ollama
+
+
+# -- errors ------------------------------------------------------------------------------------------
+def test_unpulled_and_unknown_models_get_404(pulled):
+    for model in (f"{MODEL}:Q4_K_M", "hf.co/nobody/nothing", "llama3.2"):  # the first exists but is not pulled
+        err = _error(pulled.chat, model, messages=USER)
+        assert err.status_code == 404 and err.error == f"model '{model}' not found"
+    assert _error(pulled.generate, "hf.co/nobody/nothing", "hi").status_code == 404
+    assert _error(pulled.embed, "hf.co/nobody/nothing", "hi").status_code == 404
+
+
+def test_pull_errors_as_ollama_reports_them(client):
+    err = _error(client.pull, "hf.co/nobody/nothing")
+    assert err.status_code == 500 and "file does not exist" in err.error
+    err = _error(client.pull, "hf.co/nobody/nothing", stream=True)  # a stream: an error line after a 200
+    assert err.status_code == -1 and "file does not exist" in err.error
+    assert "tag is not available" in _error(client.pull, f"{MODEL}:Q2_K").error
+    assert "file does not exist" in _error(client.pull, "llama3.2").error
+    assert "not GGUF" in _error(client.pull, f"hf.co/{SOURCE}").error  # a safetensors repo
+
+
+def test_capabilities_are_checked(pulled):
+    pulled.pull("all-minilm")
+    err = _error(pulled.chat, "all-minilm", messages=USER)
+    assert err.status_code == 400 and "does not support chat" in err.error
+    err = _error(pulled.embed, Q8, "hello")
+    assert err.status_code == 400 and "does not support embeddings" in err.error
+    err = _error(pulled.chat, Q8, messages=USER, think=True)
+    assert err.status_code == 400 and "thinking" in err.error
+
+
+@pytest.mark.parametrize(("path", "body", "words"), [
+    ("/api/chat", b"{not json", "invalid JSON"),
+    ("/api/chat", b"", "missing request body"),
+    ("/api/chat", b"[1]", "JSON object"),
+    ("/api/chat", {"messages": USER}, "model is required"),
+    ("/api/chat", {"model": Q8, "messages": "hi"}, "messages"),
+    ("/api/chat", {"model": Q8, "messages": USER, "options": {"temperature": "hot"}}, '"temperature"'),
+    ("/api/chat", {"model": Q8, "messages": USER, "keep_alive": "soon"}, "invalid duration"),
+    ("/api/chat", {"model": Q8, "messages": USER, "format": "yaml"}, "invalid format"),
+    ("/api/generate", {"model": Q8, "prompt": "x", "context": ["a"]}, "context"),
+    ("/api/embed", {"model": "all-minilm", "input": [1, 2]}, "invalid input"),
+    ("/api/pull", {"model": "hf.co/only-a-user"}, "invalid model name"),
+    ("/api/show", {}, "model is required"),
+])
+def test_bad_requests_get_400(pulled, server, path, body, words):
+    pulled.pull("all-minilm")
+    raw = isinstance(body, bytes)
+    reply = httpx.post(server.url + path, content=body if raw else None, json=None if raw else body, timeout=60)
+    assert reply.status_code == 400 and words in reply.json()["error"], reply.text
+
+
+def test_simulated_faults_apply_to_the_ollama_routes(pulled, fresh):
+    fresh.simulate(503, retry_after=2)
+    err = _error(pulled.chat, Q8, messages=USER)
+    assert err.status_code == 503 and "loading" in err.error
+    assert pulled.chat(Q8, messages=USER, options={"num_predict": 2}).done  # the next request is served
+    fresh.simulate(429)
+    assert _error(pulled.list).status_code == 429
+    statuses = [s for _, path, s in list(fresh.requests)[-3:]]
+    assert statuses == [503, 200, 429]
+
+
+# -- the server and the kernel ------------------------------------------------------------------------
+def test_ollama_routes_can_be_left_out(hub):
+    with InferenceServer(port=0, ollama=False) as srv:
+        assert httpx.get(srv.url + "/api/tags").status_code == 404
+
+
+def test_start_inference_server_exports_ollama_host_unless_set(hub, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("COURSE_INFERENCE_PORT", "0")
+    for name in ("OLLAMA_HOST", "HF_TOKEN", "COURSE_INFERENCE_URL"):  # set, then delete: restored afterwards
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
+    srv = start_inference_server()
+    try:
+        assert os.environ["OLLAMA_HOST"] == srv.url and f"OLLAMA_HOST  now {srv.url}" in capsys.readouterr().out
+        # the module-level functions read OLLAMA_HOST when `ollama` is imported: a fresh kernel, as a lesson runs
+        code = "import json, ollama; print(json.dumps([m.model for m in ollama.list().models]))"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                              env={**os.environ})
+        assert done.returncode == 0 and isinstance(json.loads(done.stdout), list), done.stderr
+    finally:
+        srv.stop()
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:11434")
+    srv = start_inference_server()
+    try:
+        assert os.environ["OLLAMA_HOST"] == "http://127.0.0.1:11434"
+        assert "already set to http://127.0.0.1:11434" in capsys.readouterr().out
+    finally:
+        srv.stop()
