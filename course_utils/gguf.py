@@ -258,7 +258,8 @@ def _model_folder(model: str | Path) -> Path:
 def _snapshot(repo_id: str) -> Path:
     from huggingface_hub import snapshot_download
 
-    patterns = ["*.json", "*.jinja", "*.txt", "*.model", "*.tiktoken", "*.safetensors"]
+    # README.md: the converter copies the card's licence and tags (e.g. course-stand-in) into the GGUF
+    patterns = ["*.json", "*.jinja", "*.txt", "*.model", "*.tiktoken", "*.safetensors", "README.md"]
     try:
         folder = Path(snapshot_download(repo_id, allow_patterns=patterns))
         if not any(folder.glob("*.safetensors")):  # an older repo with PyTorch weights only
