@@ -7,14 +7,17 @@ SETUP_STAMP := $(VENV)/.setup-done
 KERNEL := open-models-course
 # Tiny models run far faster on one thread on small CPUs; override with `make test THREADS=2`.
 THREADS ?= 1
+# Timed runs per measurement in `make bench` (the lessons themselves use a few, to stay quick).
+BENCH_REPEATS ?= 20
 # `make hub HOST=0.0.0.0` serves a classroom; the default serves this machine only.
 HOST ?= 127.0.0.1
 
-.PHONY: setup repair course test lab hub hub-build hub-stop lint clean help
+.PHONY: setup repair course test bench lab hub hub-build hub-stop lint clean help
 
 help:
 	@echo "make course  - install (first time) and execute every lesson into build/ (index: build/index.html)"
 	@echo "make test    - install (first time) and run the whole test suite offline"
+	@echo "make bench   - re-run the lessons that time things (03, 04, 06) with $(BENCH_REPEATS) repeats; tables in build/bench/"
 	@echo "make lab     - open JupyterLab on the 'Open Models Course' kernel"
 	@echo "make hub     - build (if needed) and serve the course hub in the foreground (HOST=0.0.0.0 for a classroom)"
 	@echo "make hub-build - build or refresh the course hub in build/hub (mirrored and pushed repos are kept)"
@@ -54,6 +57,10 @@ course: hub-build
 
 test: hub-build
 	OMP_NUM_THREADS=$(THREADS) $(PY) -m pytest
+
+# Timings are measured here and shown in the executed notebooks, never asserted by `make test`.
+bench: hub-build
+	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_utils.runner 03 04 06 -p timing_repeats=$(BENCH_REPEATS) --out build/bench
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/

@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("lessons", nargs="*", help="lesson names or prefixes (default: all), e.g. 00")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a lesson's parameters cell, e.g. -p seed=1 (VALUE is read as Python)")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="write the executed lessons and index.html to DIR (default: build/executed, with "
+                             "the index in build/)")
     args = parser.parse_args(argv)
     from .hub import CourseHub, CourseHubError
     from .session import CourseSetupError, build_hub_if_needed, online
@@ -114,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         mode = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # progress bars saved as text are noise
-    out_dir = build_dir() / "executed"
+    out_dir = args.out.resolve() if args.out else build_dir() / "executed"
+    index = out_dir / "index.html" if args.out else build_dir() / "index.html"
     runs = []
     try:
         for path in selected:
@@ -127,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if hub is not None:
             hub.stop()
-    write_index(runs, build_dir() / "index.html", mode)
-    print(f"Index: {build_dir() / 'index.html'}")
+    write_index(runs, index, mode)
+    print(f"Index: {index}")
     return 0 if all(r.ok for r in runs) else 1
 
 

@@ -38,3 +38,13 @@ def test_index_lists_every_lesson_with_status_and_time(tmp_path):
     assert "00_setup" in page and "12.3 s" in page and "passed" in page
     assert "FAILED" in page and "ValueError: &lt;boom&gt;" in page  # error text escaped
     assert "href='executed/00_setup.ipynb'" in page
+
+
+def test_out_puts_the_executed_lessons_and_their_index_in_one_folder(tmp_path):
+    # `make bench` runs the timing lessons this way, into build/bench/
+    from course_utils.runner import main
+
+    assert main(["00", "--out", str(tmp_path / "bench"), "-p", "seed=1"]) == 0
+    page = (tmp_path / "bench" / "index.html").read_text()
+    assert (tmp_path / "bench" / "00_setup.ipynb").exists()
+    assert "href='00_setup.html'" in page and "passed" in page
