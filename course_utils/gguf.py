@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 CONVERTER_DIR = Path(sys.prefix) / "share" / "llama.cpp"
 OUTTYPES = ("f32", "f16", "bf16", "q8_0")
 _PACKAGE = "llama-cpp-python"
-_SETUP_HINT = "run `make setup` (or `python -m course_utils.gguf install-converter`)"
+_SETUP_HINT = "run `python -m course_utils.gguf install-converter` (or `make repair`)"
 _TAIL_LINES = 15
 # What install_converter keeps from the source archive, relative to vendor/llama.cpp/.
 _KEEP = (re.compile(r"convert_hf_to_gguf\.py|LICENSE"), re.compile(r"conversion/[^/]+\.py"),
@@ -86,12 +86,13 @@ def _llama_cpp_version() -> str:
     try:
         return importlib.metadata.version(_PACKAGE)
     except importlib.metadata.PackageNotFoundError:
-        raise GGUFError(f"{_PACKAGE} is not installed in this environment ({sys.prefix}): run `make setup`.") from None
+        raise GGUFError(f"{_PACKAGE} is not installed in this environment ({sys.prefix}): run `make repair`.") from None
 
 
 def _download_sdist(version: str, dest: Path) -> Path:
     """The source archive of llama-cpp-python==version, fetched by pip (pip's cache makes a repeat fast)."""
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+    # --no-binary for this package only: ":all:" would also build its build tools (cmake...) from source
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", _PACKAGE,
                f"{_PACKAGE}=={version}", "-d", str(dest)]
     done = subprocess.run(command, capture_output=True, text=True)
     archives = sorted(dest.glob("*.tar.gz"))
@@ -332,9 +333,10 @@ def convert_to_gguf(model: str | Path, outfile: str | Path, outtype: str = "f16"
                     "splitting rule either: this model cannot be converted by this llama.cpp version.")
         elif (missing := re.search(r"No module named '([\w.]+)'", output)) is not None:
             hint = (f"\nThe converter needs the package {missing.group(1)!r}, which this environment lacks: "
-                    "run `make setup` (sentencepiece is needed even for BPE models: llama.cpp tries it first).")
+                    "run `make repair` (sentencepiece is needed even for BPE models: llama.cpp tries it first).")
         elif "is not supported" in output:
             hint = f"\nThis llama.cpp version cannot convert this architecture (see {folder / 'config.json'})."
+        outfile.unlink(missing_ok=True)  # a half-written GGUF would be picked up later as if it were whole
         raise GGUFError(f"converting {model} to {outtype} failed (exit code {done.returncode}). "
                         f"Last lines of the converter's output:\n{_tail(output)}{hint}")
     return outfile
@@ -345,7 +347,7 @@ def _llama_cpp():
     try:
         import llama_cpp
     except ImportError as error:
-        raise GGUFError(f"llama-cpp-python cannot be imported ({error}): run `make setup`.") from error
+        raise GGUFError(f"llama-cpp-python cannot be imported ({error}): run `make repair`.") from error
     return llama_cpp
 
 

@@ -13,6 +13,7 @@ build/servers/NAME-PORT.log. Leaving the `with` block, `stop()` or the end of th
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import signal
@@ -154,6 +155,7 @@ class LocalServer:
         """Launch the process and wait until it is healthy (nothing to do when it already runs)."""
         if self.running:
             return self
+        self.stop()  # a server that died on its own: tidy up after it before launching a new one
         busy = LocalServerError(
             f"{self.name}: port {self.port} on {self.host} is already in use, so the server was not started. "
             "Stop what holds it (an earlier server? `server.stop()`, or restart that kernel), "
@@ -220,18 +222,22 @@ class LocalServer:
 
     def stop(self) -> None:
         """Stop the whole process group: terminate, wait up to 10 s, then kill (nothing to do when stopped)."""
-        atexit.unregister(self.stop)
         process, self._owned = self._owned, None
         if process is None:
+            atexit.unregister(self.stop)
             return
-        if process.poll() is None:
-            self._signal(process, signal.SIGTERM)
-            try:
-                process.wait(_STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self._signal(process, signal.SIGKILL)
-                process.wait(_STOP_SECONDS)
-        self._signal(process, signal.SIGKILL)  # anything the server started and left behind
+        was_running = process.poll() is None
+        try:
+            if was_running:
+                self._signal(process, signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(_STOP_SECONDS)
+        finally:  # even if interrupted while waiting: never leave the server running
+            if was_running:  # (a group that ended long ago is not signalled: its id may belong to another now)
+                self._signal(process, signal.SIGKILL)  # the server, and anything it started and left behind
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(_STOP_SECONDS)
+            atexit.unregister(self.stop)
 
     @staticmethod
     def _signal(process: subprocess.Popen, sig: int) -> None:

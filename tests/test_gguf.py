@@ -97,17 +97,17 @@ def test_install_converter_keeps_only_the_converter_and_is_idempotent(fake_insta
 def test_the_installed_converter_matches_the_installed_llama_cpp_python():
     import importlib.metadata
 
-    path = converter_path()  # GGUFError (run make setup) if `make setup` did not install it
+    path = converter_path()  # GGUFError (run install-converter) if `make setup` did not install it
     version = importlib.metadata.version("llama-cpp-python")
-    assert (path.parent / "VERSION").read_text().split()[0] == version, "run `make setup` after upgrading"
+    assert (path.parent / "VERSION").read_text().split()[0] == version, "run `make repair` after upgrading"
     assert install_converter() == path, "already installed: nothing to do"
 
 
-def test_a_missing_converter_says_to_run_make_setup(tmp_path, monkeypatch):
+def test_a_missing_converter_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setattr(gguf_module, "CONVERTER_DIR", tmp_path / "nothing-here")
-    with pytest.raises(GGUFError, match=r"make setup.*install-converter"):
+    with pytest.raises(GGUFError, match=r"install-converter.*make repair"):
         converter_path()
-    with pytest.raises(GGUFError, match="make setup"):
+    with pytest.raises(GGUFError, match="install-converter"):
         convert_to_gguf(tmp_path, tmp_path / "out.gguf")
 
 

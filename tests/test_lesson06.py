@@ -103,24 +103,37 @@ def test_checker_06_3_refuses_a_function_that_never_retries(capsys):
     assert "429" in capsys.readouterr().out
 
 
-def _retrying(reraise: bool, wait_s: float):
+def _retrying(reraise: bool, wait):
     import ollama
-    from tenacity import retry, retry_if_exception, stop_after_attempt, wait_fixed
+    from tenacity import retry, retry_if_exception, stop_after_attempt
 
     @retry(retry=retry_if_exception(lambda e: isinstance(e, ollama.ResponseError) and e.status_code in (429, 503)),
-           stop=stop_after_attempt(5), wait=wait_fixed(wait_s), reraise=reraise)
+           stop=stop_after_attempt(5), wait=wait, reraise=reraise)
     def embed(client, model, text):
         return client.embed(model=model, input=text)
 
     return embed
 
 
-def test_checker_06_3_wants_waits_and_the_last_error_itself(capsys):
-    assert not check("06.3", _retrying(reraise=True, wait_s=0))
+def test_checker_06_3_wants_growing_waits_and_the_last_error_itself(capsys):
+    from tenacity import wait_exponential, wait_fixed
+
+    assert not check("06.3", _retrying(reraise=True, wait=wait_fixed(0)))
     assert "wait between tries" in capsys.readouterr().out
-    assert not check("06.3", _retrying(reraise=False, wait_s=0.06))
+    assert not check("06.3", _retrying(reraise=False, wait=wait_exponential(multiplier=0.06, max=1)))
     assert "reraise=True" in capsys.readouterr().out
-    assert check("06.3", _retrying(reraise=True, wait_s=0.06))
+    assert not check("06.3", _retrying(reraise=True, wait=wait_fixed(0.1)))
+    assert "did not grow" in capsys.readouterr().out
+    assert check("06.3", _retrying(reraise=True, wait=wait_exponential(multiplier=0.06, max=1)))
+
+
+def test_checker_06_1_wants_a_stream(capsys):
+    def not_streamed(client, model, messages, max_tokens):
+        reply = client.chat.completions.create(model=model, messages=messages, max_tokens=max_tokens)
+        return reply.choices[0].message.content, reply.usage.completion_tokens
+
+    assert not check("06.1", not_streamed)
+    assert "not streamed" in capsys.readouterr().out
 
 
 def test_inference_server_can_send_several_tokens_per_chunk(hub):

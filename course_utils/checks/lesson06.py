@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import secrets
 import time
 
@@ -26,6 +28,7 @@ def _raised(exc: Exception) -> str:
 
 @exercise("06.1")
 def _stream_and_count(answer) -> tuple[bool, str]:
+    import httpx
     from openai import OpenAI
 
     from ..inference import InferenceServer
@@ -34,14 +37,22 @@ def _stream_and_count(answer) -> tuple[bool, str]:
         return False, "give a function stream_reply(client, model, messages, max_tokens) -> (text, tokens)."
     token = "hf_check" + secrets.token_hex(8)
     # Three tokens per chunk, as some servers batch their streams: counting chunks then undercounts.
-    with InferenceServer(tokens={token}, tokens_per_chunk=3) as server:
-        client = OpenAI(base_url=server.url + "/v1", api_key=token)
+    sent: list[dict] = []  # the JSON bodies the learner's function sent
+
+    def record(request):
+        with contextlib.suppress(ValueError):
+            sent.append(json.loads(request.content or b"{}"))
+
+    with InferenceServer(tokens={token}, tokens_per_chunk=3) as server, \
+            httpx.Client(event_hooks={"request": [record]}, timeout=60) as http:
+        client = OpenAI(base_url=server.url + "/v1", api_key=token, http_client=http)
         for max_tokens in (5, 12):
             # the course server decodes greedily by default, so the streamed reply must equal this one
             reference = client.chat.completions.create(model=LESSON06_CHAT_MODEL, messages=LESSON06_MESSAGES,
                                                        max_tokens=max_tokens)
             expected_text, expected_tokens = reference.choices[0].message.content, reference.usage.completion_tokens
             start = len(server.requests)
+            sent.clear()
             got, error = _call(answer, client, LESSON06_CHAT_MODEL, LESSON06_MESSAGES, max_tokens)
             if error:
                 return False, _raised(error)
@@ -49,6 +60,13 @@ def _stream_and_count(answer) -> tuple[bool, str]:
                 return False, f"it sent {len(server.requests) - start} requests; one streamed request is enough."
             if not (isinstance(got, (tuple, list)) and len(got) == 2):
                 return False, f"return a pair (text, tokens), got {type(got).__name__}."
+            body = sent[-1] if sent else {}
+            if body.get("stream") is not True:
+                return False, "the request was not streamed: pass stream=True and read the reply chunk by chunk."
+            if not (body.get("stream_options") or {}).get("include_usage"):
+                return False, ("the token count must come from the server: chunks are not tokens (this server sends "
+                               "three per chunk), so pass stream_options={'include_usage': True} and read the last "
+                               "chunk's usage.completion_tokens.")
             text, tokens = got
             if text != expected_text:
                 return False, ("the text differs from the same request without streaming: join every chunk's "
@@ -128,6 +146,9 @@ def _embed_with_retry(answer) -> tuple[bool, str]:
         result, error, times = attempt("Busy...", queue=[(503, 1)])
         if error:
             return False, f"after one 503 (server busy) {_raised(error)}: retry 503 as well as 429."
+        if len(times) != 2 or not getattr(result, "embeddings", None):
+            return False, (f"after one 503 expected 2 requests and the embedding; the server saw {len(times)} "
+                           f"requests and the function returned {type(result).__name__}.")
         begin = time.monotonic()
         result, error, times = attempt("again", queue=[(429, 20)])
         if error is None:
@@ -135,9 +156,15 @@ def _embed_with_retry(answer) -> tuple[bool, str]:
         if not (isinstance(error, ollama.ResponseError) and error.status_code == 429):
             return False, (f"with a server that keeps answering 429 {_raised(error)}; after the last try raise the "
                            "last ollama.ResponseError itself (tenacity: reraise=True), not a wrapper.")
-        if len(times) > 5 or time.monotonic() - begin > 30:
+        if len(times) > 5:
             return False, (f"it made {len(times)} attempts against a server that always answers 429: stop after "
                            "at most 5.")
+        if time.monotonic() - begin > 30:
+            return False, "it kept trying for over 30 s: cap the wait between tries (wait_exponential(max=...))."
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        if len(gaps) >= 2 and not gaps[-1] > gaps[0] * 1.2:
+            return False, (f"the waits between tries did not grow ({', '.join(f'{g:.2f}' for g in gaps)} s): back "
+                           "off exponentially (tenacity: wait_exponential), so a struggling server gets room.")
         result, error, times = attempt("x", model="no-such-model")
         if error is None:
             return False, "an unknown model (404) should raise."

@@ -55,7 +55,7 @@ class InferenceServer(BackgroundService):
     tokens: the tokens it accepts (compared as hashes; None: no token needed). Answers 401 to any other.
     tokens_per_chunk: tokens per streamed chat chunk (1; more, like servers that batch their stream).
     ollama: also answer the Ollama API (no token, as Ollama), its pulled models listed in `ollama_dir`
-    (default: HF_HOME/course-ollama). `extra_routes` come first, so they can replace any route.
+    (default: HF_HOME/course-ollama). `extra_routes` come after the router's routes and before the Ollama ones.
     """
 
     def __init__(self, tokens: set[str] | None = None, host: str = DEFAULT_HOST, port: int = 0,
@@ -102,8 +102,12 @@ class InferenceServer(BackgroundService):
             f"Stop what holds it, or choose another port: port=0 picks a free one ({PORT_VARIABLE}=0 in .env "
             "for the lessons)."))
         self.port = sock.getsockname()[1]
-        server = ThreadedServer(create_app(self.state, self._routes), sock, "course-inference",
-                                timeout_graceful_shutdown=2)
+        try:
+            server = ThreadedServer(create_app(self.state, self._routes), sock, "course-inference",
+                                    timeout_graceful_shutdown=2)
+        except BaseException:
+            sock.close()  # or the port stays taken until this kernel exits
+            raise
         if not server.start(timeout):
             raise InferenceServerError(f"The course inference server did not start on {self.url}.")
         self._server = server

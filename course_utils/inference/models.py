@@ -187,7 +187,9 @@ class ModelRegistry:
                 generator = torch.Generator().manual_seed(seed) if seed is not None else None
                 with torch.inference_mode():
                     if generator is not None and kwargs.get("do_sample"):
-                        with self._lock:  # a seed means the same answer every time: no interleaving
+                        # a seed means the same answer every time: no interleaving, and the caller's own
+                        # random state (a learner's kernel) is restored afterwards
+                        with self._lock, torch.random.fork_rng(devices=[]):
                             torch.manual_seed(seed)
                             model.generate(input_ids, attention_mask=torch.ones_like(input_ids),
                                            streamer=streamer, **kwargs)

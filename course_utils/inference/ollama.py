@@ -398,7 +398,7 @@ def _llama_cpp():
     try:
         import llama_cpp
     except ImportError as exc:
-        raise InferenceError(500, f"llama-cpp-python cannot be imported ({exc}): run `make setup`.") from None
+        raise InferenceError(500, f"llama-cpp-python cannot be imported ({exc}): run `make repair`.") from None
     return llama_cpp
 
 
@@ -527,29 +527,33 @@ class OllamaService:
             raise InferenceError(400, f"the model's chat template failed on these messages: {exc}") from None
         return llm.tokenize(prompt.encode(), add_bos=False, special=True)
 
-    def generate(self, loaded: Loaded, tokens: list[int], opts: dict, grammar=None) -> Iterator[tuple[str, object]]:
-        """Yield ("piece", text) as tokens are sampled, then ("stats", {...}). Runs under the model's lock."""
+    def generate(self, loaded: Loaded, prompt, opts: dict, grammar=None) -> Iterator[tuple[str, object]]:
+        """Yield ("piece", text) as tokens are sampled, then ("stats", {...}). Runs under the model's lock.
+
+        prompt: a function loaded -> the prompt's token ids, called under that lock too: another request may
+        unload (close) the model at any moment, and any call on a closed model crashes the process."""
         llama_cpp = _llama_cpp()
-        llm = loaded.llm
-        n_ctx = llm.n_ctx()
-        if len(tokens) >= n_ctx:
-            raise InferenceError(400, f"the input is {len(tokens)} tokens, more than the context window "
-                                      f"(num_ctx={n_ctx}); shorten it or raise options.num_ctx")
-        wanted = opts["num_predict"]
-        limit = wanted if wanted > 0 else MAX_NEW_TOKENS
-        limit = min(limit, n_ctx - len(tokens))
-        stops = opts.get("stop") or []
-        vocab = llama_cpp.llama_model_get_vocab(llm.model)
-        sampling = {"temp": float(opts["temperature"]), "top_k": int(opts["top_k"]), "top_p": float(opts["top_p"]),
-                    "min_p": float(opts["min_p"]), "typical_p": float(opts["typical_p"]),
-                    "repeat_penalty": float(opts["repeat_penalty"]),
-                    "presence_penalty": float(opts["presence_penalty"]),
-                    "frequency_penalty": float(opts["frequency_penalty"]), "mirostat_mode": int(opts["mirostat"]),
-                    "mirostat_tau": float(opts["mirostat_tau"]), "mirostat_eta": float(opts["mirostat_eta"]),
-                    "grammar": grammar}
         with loaded.lock:
             if loaded.closed:
                 raise InferenceError(503, f"{loaded.manifest['name']} was unloaded while this request waited; retry")
+            llm = loaded.llm
+            tokens = prompt(loaded)
+            n_ctx = llm.n_ctx()
+            if len(tokens) >= n_ctx:
+                raise InferenceError(400, f"the input is {len(tokens)} tokens, more than the context window "
+                                          f"(num_ctx={n_ctx}); shorten it or raise options.num_ctx")
+            wanted = opts["num_predict"]
+            limit = wanted if wanted > 0 else MAX_NEW_TOKENS
+            limit = min(limit, n_ctx - len(tokens))
+            stops = opts.get("stop") or []
+            vocab = llama_cpp.llama_model_get_vocab(llm.model)
+            sampling = {"temp": float(opts["temperature"]), "top_k": int(opts["top_k"]),
+                        "top_p": float(opts["top_p"]), "min_p": float(opts["min_p"]),
+                        "typical_p": float(opts["typical_p"]), "repeat_penalty": float(opts["repeat_penalty"]),
+                        "presence_penalty": float(opts["presence_penalty"]),
+                        "frequency_penalty": float(opts["frequency_penalty"]), "mirostat_mode": int(opts["mirostat"]),
+                        "mirostat_tau": float(opts["mirostat_tau"]), "mirostat_eta": float(opts["mirostat_eta"]),
+                        "grammar": grammar}
             llm.reset()  # no prefix reuse: the same request gives the same reply (batch sizes change float sums)
             seed = opts["seed"]
             llm.set_seed(seed if seed >= 0 else secrets.randbits(32))
@@ -929,13 +933,15 @@ def ollama_routes(state: ServerState, models_dir: str | Path | None = None) -> l
         def produce():
             loaded, load_seconds = service.load(manifest, opts.get("num_ctx"), keep_alive)
             if chat:
-                tokens = service.prompt_tokens(loaded, messages, None)
+                def prompt_ids(model):
+                    return service.prompt_tokens(model, messages, None)
             else:
                 turn = ([{"role": "system", "content": system}] if system else []) + [
                     {"role": "user", "content": prompt}]
-                tokens = service.prompt_tokens(loaded, turn, prompt if data.get("raw") else None)
-                tokens = [*context, *tokens]
-            for kind, value in service.generate(loaded, tokens, opts, grammar):
+
+                def prompt_ids(model):
+                    return [*context, *service.prompt_tokens(model, turn, prompt if data.get("raw") else None)]
+            for kind, value in service.generate(loaded, prompt_ids, opts, grammar):
                 if kind == "piece":
                     yield value
                 else:
