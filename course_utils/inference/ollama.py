@@ -49,6 +49,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ..hub.store import safetensors_parameters
 from .models import MAX_NEW_TOKENS, InferenceError
 from .server import ServerState, guard
 
@@ -195,13 +196,7 @@ def _human_count(n: int) -> str:
 
 def _safetensors_parameters(path: Path) -> tuple[int, str]:
     """(parameter count, dominant dtype) from a .safetensors header."""
-    with open(path, "rb") as handle:
-        (length,) = struct.unpack("<Q", handle.read(8))
-        header = json.loads(handle.read(length))
-    counts: dict[str, int] = {}
-    for name, tensor in header.items():
-        if name != "__metadata__":
-            counts[tensor["dtype"]] = counts.get(tensor["dtype"], 0) + math.prod(tensor["shape"])
+    counts = safetensors_parameters(path)
     return sum(counts.values()), max(counts, key=counts.get) if counts else "F32"
 
 
