@@ -68,3 +68,11 @@ def hf_api(hub):
     from huggingface_hub import HfApi
 
     return HfApi()
+
+
+@pytest.fixture
+def fresh(server):
+    """The test module's inference server (its own `server` fixture) with no queued faults, before and after."""
+    server.faults.clear()
+    yield server
+    server.faults.clear()

@@ -36,13 +36,6 @@ def server(hub):
         yield srv
 
 
-@pytest.fixture
-def fresh(server):
-    server.faults.clear()
-    yield server
-    server.faults.clear()
-
-
 def _chat_client(server, **kw) -> InferenceClient:
     return InferenceClient(base_url=server.url + "/v1", api_key=TOKEN, **kw)
 

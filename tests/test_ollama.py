@@ -24,7 +24,7 @@ import pytest
 from course_utils.inference import InferenceServer, start_inference_server
 from course_utils.inference.ollama import _keep_alive, parse_name, read_gguf
 
-TOKEN = "hf_ollamatestsessiontoken00000000"  # the server wants it on the router's routes, never on Ollama's
+TOKEN = "course-test-token-ollama"  # the server wants one on the router's routes, never on Ollama's
 SOURCE = "HuggingFaceTB/SmolLM2-135M-Instruct"
 GGUF_REPO = "course-tester/SmolLM2-135M-Instruct-GGUF"
 MODEL = f"hf.co/{GGUF_REPO}"
@@ -74,13 +74,6 @@ def pulled(client):
     for model in (Q8, MODEL):
         assert client.pull(model).status == "success"
     return client
-
-
-@pytest.fixture
-def fresh(server):
-    server.faults.clear()
-    yield server
-    server.faults.clear()
 
 
 def _error(call, *args, **kwargs) -> ollama.ResponseError:
