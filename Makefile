@@ -50,23 +50,23 @@ repair:
 	$(MAKE) setup
 
 hub-build: setup
-	$(PY) -m course_utils.hub build
+	$(PY) -m course_offline.hub build
 
 course: hub-build
-	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_utils.runner
+	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_offline.runner
 
 test: hub-build
 	OMP_NUM_THREADS=$(THREADS) $(PY) -m pytest
 
 # Timings are measured here and shown in the executed notebooks, never asserted by `make test`.
 bench: hub-build
-	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_utils.runner 03 04 06 -p timing_repeats=$(BENCH_REPEATS) --out build/bench
+	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_offline.runner 03 04 06 -p timing_repeats=$(BENCH_REPEATS) --out build/bench
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
 
 hub: hub-build
-	$(PY) -m course_utils.hub serve --host $(HOST)
+	$(PY) -m course_offline.hub serve --host $(HOST)
 
 hub-stop:
 	@if [ -f build/course-hub.pid ]; then kill $$(cat build/course-hub.pid) 2>/dev/null || true; rm -f build/course-hub.pid; echo "course hub stopped"; else echo "no background course hub recorded"; fi

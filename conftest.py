@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.hub import CourseHub
+from course_offline.hub import CourseHub
 from course_utils.paths import build_dir, hub_root
 
 _state: dict = {}
@@ -29,7 +29,7 @@ def pytest_configure(config):
         return
     # In a subprocess: building imports transformers, and so huggingface_hub, which must not be
     # imported here before HF_ENDPOINT is set. Nothing to do after `make hub-build`.
-    subprocess.run([sys.executable, "-m", "course_utils.hub", "build"], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "course_offline.hub", "build"], check=True, capture_output=True)
     build_dir().mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="test-session-", dir=build_dir()))
     served = tmp / "hub"

@@ -25,7 +25,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from .hub import bind_socket
+from course_offline.servers import bind_socket
 from .paths import build_dir
 
 __all__ = ["LocalServer", "LocalServerError", "llama_cpp_server", "transformers_serve"]

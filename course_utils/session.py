@@ -37,6 +37,7 @@ class Course:
     device: str
     threads: int
     seed: int
+    inference_url: str | None = None  # COURSE_INFERENCE_URL, when setup(inference=True) started or found one
 
     @property
     def offline(self) -> bool:
@@ -58,12 +59,12 @@ def _is_loopback(url: str) -> bool:
 
 def build_hub_if_needed(root: Path) -> None:
     """Build the course hub in a subprocess (building imports transformers, which must wait for setup)."""
-    from .hub.builder import up_to_date
+    from course_offline.hub.builder import up_to_date
 
     if up_to_date(root):
         return
     print(f"Building the course hub in {root} (stand-ins and catalogue; under a minute) ...", flush=True)
-    build = subprocess.run([sys.executable, "-m", "course_utils.hub", "build", "--root", str(root)],
+    build = subprocess.run([sys.executable, "-m", "course_offline.hub", "build", "--root", str(root)],
                            capture_output=True, text=True)
     if build.returncode != 0:
         raise CourseSetupError(f"Building the course hub failed:\n{build.stdout[-2000:]}{build.stderr[-2000:]}")
@@ -71,7 +72,7 @@ def build_hub_if_needed(root: Path) -> None:
 
 def _start_background_hub(url: str) -> None:
     """Serve the hub from a detached process that outlives this kernel, so every lesson shares it."""
-    from .hub import hub_health
+    from course_offline.hub import hub_health
 
     root = hub_root()
     build_hub_if_needed(root)
@@ -80,7 +81,7 @@ def _start_background_hub(url: str) -> None:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "course_utils.hub", "serve", "--root", str(root), "--port", str(port)],
+            [sys.executable, "-m", "course_offline.hub", "serve", "--root", str(root), "--port", str(port)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 30
     while hub_health(url, timeout=1) is None:
@@ -96,7 +97,7 @@ def _start_background_hub(url: str) -> None:
 
 def _choose_endpoint(choice: str) -> tuple[str, str, bool]:
     """(endpoint, mode, set_by_us). Order: COURSE_HUB=local/remote, an HF_ENDPOINT already set, a probe."""
-    from .hub import CourseHubError, hub_health, hub_port
+    from course_offline.hub import CourseHubError, hub_health, hub_port
 
     preset = os.environ.get("HF_ENDPOINT", "").rstrip("/")
     try:
@@ -163,8 +164,23 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def setup(seed: int = 0, threads: int | None = None, verbose: bool = True) -> Course:
-    """Prepare this kernel for a lesson; see the module docstring. Returns a `Course` with the choices made."""
+def _start_inference(offline: bool) -> str | None:
+    """Offline, hosted inference (lessons 05 and 06) goes to a course inference server in this kernel; online
+    (or with COURSE_INFERENCE_URL set) to the URL the lesson chooses, the Hugging Face router by default."""
+    preset = os.environ.get("COURSE_INFERENCE_URL", "").strip()
+    if preset or not offline:
+        return preset or None
+    from course_offline.inference import URL_VARIABLE, start_inference_server
+
+    start_inference_server(verbose=False)  # stops with the kernel; sets COURSE_INFERENCE_URL and OLLAMA_HOST
+    return os.environ[URL_VARIABLE]
+
+
+def setup(seed: int = 0, threads: int | None = None, verbose: bool = True, inference: bool = False) -> Course:
+    """Prepare this kernel for a lesson; see the module docstring. Returns a `Course` with the choices made.
+
+    inference=True (lessons that call hosted models): offline, start the course inference server for this kernel.
+    """
     tokens.load_dotenv_file()
     choice = os.environ.get("COURSE_HUB", "auto").strip().lower() or "auto"
     if choice not in MODES:
@@ -183,9 +199,10 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True) -> Co
     n_threads = _set_threads(threads, mode == "course hub")
     seed_everything(seed)
     device = environment.best_device()
-    course = Course(mode, endpoint, hf_home, device, n_threads, seed)
+    token = tokens.token_status()["HF_TOKEN"]  # before the inference server may make a course-only one
+    inference_url = _start_inference(mode == "course hub") if inference else None
+    course = Course(mode, endpoint, hf_home, device, n_threads, seed, inference_url)
     if verbose:
-        token = tokens.token_status()["HF_TOKEN"]
         what = {"course hub": "local course hub: real MiniLM, tiny random stand-ins, catalogue metadata",
                 "huggingface.co": "the Hugging Face Hub (online)",
                 "custom endpoint": "a Hub-compatible endpoint from HF_ENDPOINT"}[mode]
@@ -195,6 +212,12 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True) -> Co
         print(f"  HF cache  {hf_home}")
         print(f"  device    {environment.device_note(device)}")
         print(f"  threads   {n_threads}, seed {seed}")
+        if inference and inference_url and mode == "course hub" and token == "not set":
+            token = "not set: a course-only token was made for this kernel (it works nowhere else)"
         print(f"  HF_TOKEN  {token}" + ("; not sent to this shared hub" if shared_hub else ""))
+        if inference:
+            print(f"  inference {inference_url or 'https://router.huggingface.co (Inference Providers)'}"
+                  + (" (course inference server in this kernel: answers the router's routes with the course hub's"
+                     " models, and Ollama's API)" if mode == "course hub" and inference_url else ""))
         print(f"  versions  python {sys.version.split()[0]}, {environment.key_versions()}")
     return course

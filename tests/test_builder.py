@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.hub.builder import BUILD_RECORD, build
-from course_utils.hub.mirror import mirror
-from course_utils.hub.store import HubStore
+from course_offline.hub.builder import BUILD_RECORD, build
+from course_offline.hub.mirror import mirror
+from course_offline.hub.store import HubStore
 
 
 def _digest(root: Path) -> dict[str, str]:
@@ -71,7 +71,7 @@ def test_rebuild_keeps_mirrored_real_models(built_twice, tmp_path):
 
 def test_mirror_offline_fails_at_once_with_a_clear_message(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "course_utils.hub", "mirror", "openai-community/gpt2", "--root", str(tmp_path),
+        [sys.executable, "-m", "course_offline.hub", "mirror", "openai-community/gpt2", "--root", str(tmp_path),
          "--endpoint", "http://hub.invalid"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "Cannot reach http://hub.invalid" in result.stderr and "connected machine" in result.stderr

@@ -20,8 +20,8 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from course_utils.hub import CourseHub, CourseHubError, hub_health
-from course_utils.hub.standins import GATED_METADATA_ONLY, STANDINS
+from course_offline.hub import CourseHub, CourseHubError, hub_health
+from course_offline.hub.standins import GATED_METADATA_ONLY, STANDINS
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 # transformers 5 loads some tokenizer classes under a merged class (as it does for the real models).

@@ -19,7 +19,7 @@ import tenacity
 from huggingface_hub import AsyncInferenceClient, InferenceClient
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 
-from course_utils.inference import InferenceServer, InferenceServerError, inference_health, split_model
+from course_offline.inference import InferenceServer, InferenceServerError, inference_health, split_model
 from course_utils.retry import with_retries
 
 TOKEN = "hf_inferencetestsessiontoken0000"
@@ -316,7 +316,7 @@ def test_starts_and_stops_cleanly(hub):
 
 
 def test_start_inference_server_exports_url_and_a_course_token(hub, monkeypatch, capsys):
-    from course_utils.inference import start_inference_server
+    from course_offline.inference import start_inference_server
 
     for name in ("HF_TOKEN", "COURSE_INFERENCE_URL", "OLLAMA_HOST"):  # set, then delete: monkeypatch restores them
         monkeypatch.setenv(name, "placeholder")
@@ -439,7 +439,7 @@ def test_extra_routes_share_the_token_check_and_faults(hub):
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from course_utils.inference.server import guard
+    from course_offline.inference.server import guard
 
     async def tags(request):
         return JSONResponse({"models": []})
@@ -457,7 +457,7 @@ def test_extra_routes_share_the_token_check_and_faults(hub):
 
 
 def test_start_inference_server_without_a_made_up_token(hub, monkeypatch, capsys):
-    from course_utils.inference import start_inference_server
+    from course_offline.inference import start_inference_server
 
     for name in ("HF_TOKEN", "COURSE_INFERENCE_URL", "OLLAMA_HOST"):
         monkeypatch.setenv(name, "placeholder")

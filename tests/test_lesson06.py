@@ -139,7 +139,7 @@ def test_checker_06_1_wants_a_stream(capsys):
 def test_inference_server_can_send_several_tokens_per_chunk(hub):
     from openai import OpenAI
 
-    from course_utils.inference import InferenceServer, InferenceServerError
+    from course_offline.inference import InferenceServer, InferenceServerError
 
     with pytest.raises(InferenceServerError, match="tokens_per_chunk"):
         InferenceServer(tokens_per_chunk=0)

@@ -11,7 +11,7 @@ import json
 import nbformat
 import pytest
 
-from course_utils.runner import execute_lesson, lessons
+from course_offline.runner import execute_lesson, lessons
 
 LESSONS = lessons()
 

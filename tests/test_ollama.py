@@ -21,8 +21,8 @@ import numpy as np
 import ollama
 import pytest
 
-from course_utils.inference import InferenceServer, start_inference_server
-from course_utils.inference.ollama import _keep_alive, parse_name, read_gguf
+from course_offline.inference import InferenceServer, start_inference_server
+from course_offline.inference.ollama import _keep_alive, parse_name, read_gguf
 
 TOKEN = "course-test-token-ollama"  # the server wants one on the router's routes, never on Ollama's
 SOURCE = "HuggingFaceTB/SmolLM2-135M-Instruct"

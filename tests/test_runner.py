@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from course_utils.runner import LessonRun, execute_lesson, write_index
+from course_offline.runner import LessonRun, execute_lesson, write_index
 
 
 def _notebook(path, *sources):
@@ -42,7 +42,7 @@ def test_index_lists_every_lesson_with_status_and_time(tmp_path):
 
 def test_out_puts_the_executed_lessons_and_their_index_in_one_folder(tmp_path):
     # `make bench` runs the timing lessons this way, into build/bench/
-    from course_utils.runner import main
+    from course_offline.runner import main
 
     assert main(["00", "--out", str(tmp_path / "bench"), "-p", "seed=1"]) == 0
     page = (tmp_path / "bench" / "index.html").read_text()

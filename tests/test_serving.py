@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from course_utils.hub import bind_socket
+from course_offline.servers import bind_socket
 from course_utils.paths import build_dir
 from course_utils.serving import LocalServer, LocalServerError, llama_cpp_server, transformers_serve
 

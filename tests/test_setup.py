@@ -84,7 +84,7 @@ def test_setup_rejects_an_unknown_mode():
 def test_a_bad_port_setting_is_a_clear_error():
     refusal = setup_refusal({"COURSE_HUB": "local", "COURSE_HUB_PORT": "abc", "HF_ENDPOINT": None})
     assert refusal.startswith("COURSE_HUB_PORT='abc' must be a port number")
-    cli = subprocess.run([sys.executable, "-m", "course_utils.hub", "serve"], capture_output=True, text=True,
+    cli = subprocess.run([sys.executable, "-m", "course_offline.hub", "serve"], capture_output=True, text=True,
                          env={**os.environ, "COURSE_HUB_PORT": "abc"})
     assert cli.returncode == 2 and "must be a port number" in cli.stderr
 

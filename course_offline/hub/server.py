@@ -208,7 +208,7 @@ def _resolve(store: HubStore, repo_type: str, segments: list[str], request: Requ
             raise HubError(
                 401,
                 f"{repo.id} is catalogue-only in the course hub: its card and metadata are here, its weights are not. "
-                "Run it online, or mirror it with `python -m course_utils.hub mirror MODEL_ID` on a connected machine.",
+                "Run it online, or mirror it with `python -m course_offline.hub mirror MODEL_ID` on a connected machine.",
             )
     target = repo.file_path(path)
     if not target.is_file():

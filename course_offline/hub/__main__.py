@@ -1,4 +1,4 @@
-"""python -m course_utils.hub serve | build | mirror MODEL_ID..."""
+"""python -m course_offline.hub serve | build | mirror MODEL_ID..."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import argparse
 import os
 import sys
 
-from ..paths import hub_root
-from ..tokens import load_dotenv_file
-from . import DEFAULT_HOST, DEFAULT_PORT, CourseHubError, bind_socket, hub_port
+from course_utils.paths import hub_root
+from course_utils.tokens import load_dotenv_file
+
+from . import DEFAULT_HOST, DEFAULT_PORT, CourseHubError, bind_hub_socket, hub_port
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     except CourseHubError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    parser = argparse.ArgumentParser(prog="python -m course_utils.hub", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m course_offline.hub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     root_help = "hub folder (default: build/hub, or COURSE_HUB_ROOT)"
     serve = sub.add_parser("serve", help="serve the course hub in the foreground")
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
             if not os.path.isdir(root):
                 raise CourseHubError(f"No course hub at {root}: build it first (`make hub-build`).")
-            sock = bind_socket(args.host, args.port)
+            sock = bind_hub_socket(args.host, args.port)
             print(f"Course hub serving {root} at http://{args.host}:{args.port}", flush=True)
             uvicorn.Server(uvicorn.Config(create_app(root), log_level="warning")).run(sockets=[sock])
         elif args.command == "mirror":

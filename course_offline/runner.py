@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import build_dir, course_hf_home, hub_root, repo_root
+from course_utils.paths import build_dir, course_hf_home, hub_root, repo_root
 
 KERNEL = "open-models-course"
 
@@ -80,7 +80,7 @@ def write_index(runs: list[LessonRun], target: Path, mode: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.runner", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m course_offline.runner", description=__doc__)
     parser.add_argument("lessons", nargs="*", help="lesson names or prefixes (default: all), e.g. 00")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a lesson's parameters cell, e.g. -p seed=1 (VALUE is read as Python)")
@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
                              "the index in build/)")
     args = parser.parse_args(argv)
     from .hub import CourseHub, CourseHubError
-    from .session import CourseSetupError, build_hub_if_needed, online
-    from .tokens import load_dotenv_file
+    from course_utils.session import CourseSetupError, build_hub_if_needed, online
+    from course_utils.tokens import load_dotenv_file
 
     load_dotenv_file()  # COURSE_HUB and friends, as the lessons' setup() reads them
     try:

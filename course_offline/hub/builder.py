@@ -1,6 +1,6 @@
 """Fill the course hub: the real MiniLM, tiny stand-ins, a catalogue of real models, the course datasets.
 
-`python -m course_utils.hub build` is seeded and byte-for-byte repeatable, and does nothing when its
+`python -m course_offline.hub build` is seeded and byte-for-byte repeatable, and does nothing when its
 inputs (this code, data/, the pinned library versions) have not changed. Repos that learners pushed
 to the hub are left alone.
 """
@@ -16,7 +16,7 @@ import time
 import zlib
 from pathlib import Path
 
-from ..paths import data_dir
+from course_utils.paths import data_dir
 from .standins import GATED_METADATA_ONLY, STANDINS, StandIn
 from .store import HubStore
 
@@ -226,7 +226,7 @@ def catalogue_card(entry: dict, as_of: str, gated: bool = False) -> str:
         "with read access. In the course hub it holds metadata only."
         if gated else
         "**Catalogue entry in the course hub: metadata only, no weights.** Search, sort and read it here; run it\n"
-        "online (or mirror it into the course hub with `python -m course_utils.hub mirror` on a connected machine)."
+        "online (or mirror it into the course hub with `python -m course_offline.hub mirror` on a connected machine)."
     )
     body = f"""{files_note}
 

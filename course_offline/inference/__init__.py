@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ..hub import BackgroundService, ThreadedServer, bind_socket
+from ..servers import BackgroundService, ThreadedServer, bind_socket
 from .models import REGISTRY, ModelRegistry, split_model
 from .ollama import ollama_routes
 from .server import HEALTH_PATH, ServerState, create_app
