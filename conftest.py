@@ -50,6 +50,16 @@ def pytest_configure(config):
     )
 
 
+def pytest_ignore_collect(collection_path, config):
+    """Each lesson is executed once per test run: by nbval when it has cells whose stored outputs are checked
+    (marked NBVAL_CHECK_OUTPUT), otherwise by papermill in tests/test_notebooks.py."""
+    if collection_path.suffix == ".ipynb":
+        from course_offline.runner import has_checked_outputs
+
+        return not has_checked_outputs(collection_path)
+    return None
+
+
 def pytest_unconfigure(config):
     hub = _state.pop("hub", None)
     if hub is not None:

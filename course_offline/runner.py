@@ -35,11 +35,38 @@ def lessons() -> list[Path]:
     return sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
+CHECKED_OUTPUT_MARK = "NBVAL_CHECK_OUTPUT"
+
+
+def has_checked_outputs(path: Path) -> bool:
+    """Does the lesson keep stored outputs that nbval compares (cells marked NBVAL_CHECK_OUTPUT)?"""
+    import nbformat
+
+    cells = nbformat.read(path, as_version=4).cells
+    return any(c.cell_type == "code" and CHECKED_OUTPUT_MARK in c.source for c in cells)
+
+
+def lesson_parameters(path: Path) -> list[str]:
+    """The names the lesson's `parameters` cell assigns: the ones `-p NAME=VALUE` may override."""
+    import nbformat
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            return [t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+                    for t in node.targets if isinstance(t, ast.Name)]
+    return []
+
+
 def execute_lesson(path: Path, out_dir: Path, parameters: dict | None = None, timeout: int = 900) -> LessonRun:
     import papermill
 
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / path.name
+    unknown = sorted(set(parameters or {}) - set(lesson_parameters(path)))
+    if unknown:  # papermill would only warn, and the lesson would run with its defaults
+        return LessonRun(path.stem, False, 0.0, output,
+                         f"{path.stem} has no parameter {', '.join(unknown)}; "
+                         f"its parameters are: {', '.join(lesson_parameters(path))}")
     start = time.perf_counter()
     try:
         papermill.execute_notebook(str(path), str(output), parameters=parameters or {}, kernel_name=KERNEL,
@@ -88,9 +115,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the executed lessons and index.html to DIR (default: build/executed, with "
                              "the index in build/)")
     args = parser.parse_args(argv)
-    from .hub import CourseHub, CourseHubError
     from course_utils.session import CourseSetupError, build_hub_if_needed, online
     from course_utils.tokens import load_dotenv_file
+
+    from .hub import CourseHub, CourseHubError
 
     load_dotenv_file()  # COURSE_HUB and friends, as the lessons' setup() reads them
     try:
@@ -102,6 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     selected = [p for p in lessons() if not args.lessons or any(p.stem.startswith(x) for x in args.lessons)]
     if not selected:
         print("No lessons matched.", file=sys.stderr)
+        return 2
+    declared = {path: lesson_parameters(path) for path in selected}
+    unknown = sorted(name for name in parameters if not any(name in names for names in declared.values()))
+    if unknown:
+        print(f"error: no selected lesson has a parameter {', '.join(unknown)}. Their parameters:", file=sys.stderr)
+        for path, names in declared.items():
+            print(f"  {path.stem}: {', '.join(names)}", file=sys.stderr)
         return 2
     hub = None
     choice = os.environ.get("COURSE_HUB", "auto").lower()
@@ -122,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     try:
         for path in selected:
-            run = execute_lesson(path, out_dir, parameters)
+            run = execute_lesson(path, out_dir, {k: v for k, v in parameters.items() if k in declared[path]})
             _to_html(run)
             runs.append(run)
             print(f"{'passed' if run.ok else 'FAILED'}  {run.name}  {run.seconds:.1f}s", flush=True)

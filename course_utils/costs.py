@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .datafiles import HostedPrice, LocalHardware, read_csv
 from .paths import data_dir
 
 PRICE_COLUMNS = ["provider", "model", "open_weights", "hub_model", "input_usd_per_1m", "output_usd_per_1m", "date",
@@ -35,6 +36,7 @@ def _positive(value, what: str, allow_zero: bool = True) -> float:
 
 def _load(name: str, columns: list[str], today: dt.date | None) -> pd.DataFrame:
     path = data_dir() / "prices" / name
+    read_csv(path, HostedPrice if name == "hosted_prices.csv" else LocalHardware)  # a bad row: file, line, field
     table = pd.read_csv(path, keep_default_na=False)
     missing = set(columns) - set(table.columns)
     if missing:

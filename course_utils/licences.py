@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from .datafiles import LicenceFamily, read_csv
 from .paths import data_dir
 
 FAMILY_COLUMNS = ["licence_id", "name", "family", "commercial_use", "attribution", "use_restrictions", "source"]
@@ -21,6 +22,7 @@ UNKNOWN = "unknown: read the licence"
 def load_licence_families() -> pd.DataFrame:
     """data/licences/licence_families.csv as a DataFrame (one row per licence id)."""
     path = data_dir() / "licences" / "licence_families.csv"
+    read_csv(path, LicenceFamily)  # a bad row: file, line, field
     table = pd.read_csv(path, keep_default_na=False)
     missing = set(FAMILY_COLUMNS) - set(table.columns)
     if missing:

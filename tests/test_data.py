@@ -44,3 +44,82 @@ def test_no_duplicate_texts(reviews):
 
     texts = [norm(t) for split in reviews.values() for t in split["text"]]
     assert len(texts) == len(set(texts))
+
+
+def _load_reviews_against(endpoint: str, hf_home) -> str:
+    """Run course_utils.data.load_reviews in a fresh interpreter (HF_ENDPOINT is read at import)."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from course_utils.data import load_reviews; r = load_reviews(); print(len(r['train']), len(r['test']))"
+    env = {**os.environ, "HF_ENDPOINT": endpoint, "HF_HOME": str(hf_home)}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout
+
+
+def test_load_reviews_falls_back_to_the_repository_copy(tmp_path, reviews):
+    """Online the dataset may not be published yet: a hub without it still gives the same splits, and says so."""
+    from course_offline.hub import CourseHub
+
+    (tmp_path / "empty-hub").mkdir()
+    with CourseHub(tmp_path / "empty-hub", port=0) as empty:
+        out = _load_reviews_against(empty.url, tmp_path / "hf-home")
+    assert "reviews: data/reviews in the course folder" in out
+    assert out.split()[-2:] == [str(len(reviews["train"])), str(len(reviews["test"]))]
+
+
+def test_load_reviews_prefers_the_hub(hub, tmp_path, reviews):
+    out = _load_reviews_against(hub.url, tmp_path / "hf-home")
+    assert f"reviews: open-models-course/product-reviews from {hub.url}" in out
+    assert out.split()[-2:] == [str(len(reviews["train"])), str(len(reviews["test"]))]
+
+
+# -- every data file, checked row by row (course_utils.datafiles) ---------------------------------------------
+def test_every_data_file_the_course_reads_is_valid():
+    from course_utils import datafiles as df
+    from course_utils.paths import data_dir, repo_root
+
+    splits = df.read_reviews()
+    assert sum(len(rows) for rows in splits.values()) >= 600
+    assert len(df.read_catalogue()["models"]) >= 50
+    assert df.read_csv(data_dir() / "prices" / "hosted_prices.csv", df.HostedPrice)
+    assert df.read_csv(data_dir() / "prices" / "local_hardware.csv", df.LocalHardware)
+    assert df.read_csv(data_dir() / "licences" / "licence_families.csv", df.LicenceFamily)
+    for prompt in (repo_root() / "prompts").glob("*.txt"):
+        assert prompt.read_text(encoding="utf-8").strip(), prompt
+
+
+@pytest.mark.parametrize("bad_line, expected", [
+    ('{"id": "r9999", "product_id": "p001", "rating": ', "line 4: not valid JSON"),
+    ('{"id": "r9999", "product_id": "p001", "product": "X", "category": "c", "rating": "five", "title": "t", '
+     '"text": "x", "sentiment": "positive"}', "line 4 (r9999), field 'rating'"),
+    ('{"id": "r9999", "product_id": "p001", "product": "X", "category": "c", "rating": 1, "title": "t", '
+     '"text": "x", "sentiment": "positive"}', "does not match rating 1"),
+    ('{"id": "r9999", "product_id": "p001", "product": "X", "category": "c", "rating": 5, "title": "t", '
+     '"text": "", "sentiment": "positive"}', "field 'text'"),
+])
+def test_a_malformed_review_is_named_by_file_line_and_field(tmp_path, bad_line, expected):
+    from course_utils.datafiles import DataFileError, read_reviews
+    from course_utils.paths import data_dir
+
+    for name in ("train", "validation", "test"):
+        lines = (data_dir() / "reviews" / f"{name}.jsonl").read_text().splitlines()
+        if name == "train":
+            lines = lines[:3] + [bad_line]
+        (tmp_path / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataFileError) as err:
+        read_reviews(tmp_path)
+    assert "train.jsonl, line 4" in str(err.value) and expected in str(err.value)
+
+
+def test_a_malformed_price_row_is_named(tmp_path):
+    from course_utils.datafiles import DataFileError, HostedPrice, read_csv
+    from course_utils.paths import data_dir
+
+    lines = (data_dir() / "prices" / "hosted_prices.csv").read_text().splitlines()
+    bad = tmp_path / "hosted_prices.csv"
+    bad.write_text("\n".join(lines[:3] + ["OpenAI,gpt-x,false,,cheap,1.00,2025-06-01,https://openai.com/"]) + "\n")
+    with pytest.raises(DataFileError, match=r"hosted_prices.csv, line 4, field 'input_usd_per_1m'"):
+        read_csv(bad, HostedPrice)

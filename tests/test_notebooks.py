@@ -1,7 +1,11 @@
-"""Every lesson executed with papermill through its `parameters` cell, as `make course` does.
+"""Every lesson is executed once per test run, by the tool that does what only it does:
 
-(nbval executes them too, cell by cell: see pyproject.toml.) Lessons are discovered, so a new
-notebook is tested without editing this file.
+- lessons with cells whose stored outputs are checked (marked NBVAL_CHECK_OUTPUT: a tokenizer's ids, a greedy
+  answer of a real model) are executed cell by cell by nbval, which compares those outputs (see conftest.py);
+- every other lesson is executed here with papermill through its `parameters` cell, as `make course` does, with
+  smaller settings for the heavy ones (TEST_PARAMETERS).
+
+Lessons are discovered, so a new notebook is tested without editing this file.
 """
 
 from __future__ import annotations
@@ -11,9 +15,12 @@ import json
 import nbformat
 import pytest
 
-from course_offline.runner import execute_lesson, lessons
+from course_offline.runner import CHECKED_OUTPUT_MARK, execute_lesson, has_checked_outputs, lessons
 
 LESSONS = lessons()
+PAPERMILL_LESSONS = [p for p in LESSONS if not has_checked_outputs(p)]
+# Smaller settings for the tests (the lessons' defaults are what `make course` runs and the README times).
+TEST_PARAMETERS: dict[str, dict] = {}
 
 
 def test_lessons_are_discovered():
@@ -30,13 +37,16 @@ def test_lesson_follows_the_template(path):
     assert "setup(" in code[1].source, "the second code cell is the setup call"
     assert "By the end of this lesson you can" in text and "## Summary" in text and "## Exercises" in text
     assert "check(" in "\n".join(c.source for c in code), "exercises use course_utils checkers"
-    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "commit lessons clean"
+    unchecked = [c for c in code if CHECKED_OUTPUT_MARK not in c.source]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in unchecked), "commit lessons clean"
+    checked = [c for c in code if CHECKED_OUTPUT_MARK in c.source]
+    assert all(c.get("outputs") for c in checked), f"a {CHECKED_OUTPUT_MARK} cell keeps the output nbval compares"
     assert "sys.path" not in json.dumps(nb), "import course_utils as an installed package"
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PAPERMILL_LESSONS, ids=lambda p: p.stem)
 def test_lesson_executes_with_papermill(path, tmp_path):
-    run = execute_lesson(path, tmp_path, parameters={"seed": 0})
+    run = execute_lesson(path, tmp_path, parameters={"seed": 0, **TEST_PARAMETERS.get(path.stem, {})})
     assert run.ok, run.error
     executed = nbformat.read(run.output, as_version=4)
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)

@@ -48,3 +48,15 @@ def test_out_puts_the_executed_lessons_and_their_index_in_one_folder(tmp_path):
     page = (tmp_path / "bench" / "index.html").read_text()
     assert (tmp_path / "bench" / "00_setup.ipynb").exists()
     assert "href='00_setup.html'" in page and "passed" in page
+
+
+def test_a_parameter_the_lesson_does_not_have_fails_with_the_valid_names(tmp_path, capsys):
+    lesson = _notebook(tmp_path / "96_typo.ipynb", "seed = 0\nrepeats = 3", "pass")
+    run = execute_lesson(lesson, tmp_path / "out", parameters={"repeat": 5})
+    assert not run.ok and "no parameter repeat" in run.error and "seed, repeats" in run.error
+
+    from course_offline.runner import main
+
+    assert main(["00", "--out", str(tmp_path / "cli"), "-p", "nosuch=1"]) == 2
+    err = capsys.readouterr().err
+    assert "nosuch" in err and "00_setup: seed" in err

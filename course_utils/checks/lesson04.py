@@ -10,7 +10,6 @@ from . import exercise
 
 SENTIMENT_MODEL = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-REVIEWS_DATASET = "open-models-course/product-reviews"
 EXERCISE_QUERY = "my tea tastes strange after I boil the water"  # exercise 04.2: searched in the test split
 EXERCISE_TEXT = "The lid sticks a little, but it boils water fast and looks great."  # exercise 04.3
 
@@ -38,10 +37,11 @@ def _label_set(answer) -> tuple[bool, str]:
 @lru_cache(maxsize=1)
 def _search_scores():
     """Cosine similarity of EXERCISE_QUERY to each test review, embedded as text and as 'title. text'."""
-    from datasets import load_dataset
     from sentence_transformers import SentenceTransformer
 
-    test = load_dataset(REVIEWS_DATASET, split="test")
+    from ..data import load_reviews
+
+    test = load_reviews(split="test", verbose=False)
     model = SentenceTransformer(EMBEDDING_MODEL)
     query = model.encode([EXERCISE_QUERY], normalize_embeddings=True)
     texts, titles = list(test["text"]), list(test["title"])
