@@ -29,6 +29,45 @@ class CourseSetupError(RuntimeError):
     """Setup cannot go on; the message says what to do."""
 
 
+class CourseHubGoneError(ConnectionError):
+    """The course hub this kernel uses stopped answering; the message says how to bring it back."""
+
+
+def _fail_fast_when_the_hub_stops(endpoint: str) -> None:
+    """Make huggingface_hub (and so transformers, datasets, ...) raise CourseHubGoneError at once when the course
+    hub refuses connections, instead of retrying each file with growing waits before a generic error."""
+    import httpx2
+    from huggingface_hub import set_client_factory
+    from huggingface_hub.utils import _http
+
+    hub = urlparse(endpoint)
+
+    class FailFastTransport(httpx2.BaseTransport):
+        def __init__(self, inner):
+            self.inner = inner
+
+        def handle_request(self, request):
+            try:
+                return self.inner.handle_request(request)
+            except httpx2.ConnectError:
+                if (request.url.host, request.url.port) != (hub.hostname, hub.port):
+                    raise
+                raise CourseHubGoneError(
+                    f"The course hub at {endpoint} stopped answering (stopped, killed, or the machine slept). Bring "
+                    "it back: re-run the setup cell (it starts a new one), or run `make hub` in a terminal; then run "
+                    "this cell again.") from None
+
+        def close(self):
+            self.inner.close()
+
+    def client_factory():
+        client = _http.default_client_factory()
+        client._transport = FailFastTransport(client._transport)  # the one transport the client was built with
+        return client
+
+    set_client_factory(client_factory)
+
+
 @dataclass
 class Course:
     mode: str  # "course hub" or "huggingface.co" or "custom endpoint"
@@ -196,6 +235,8 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True, infer
         hf_home = os.environ.get("HF_HOME", str(Path.home() / ".cache" / "huggingface"))
     _apply_endpoint(endpoint, hf_home)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if mode == "course hub":
+        _fail_fast_when_the_hub_stops(endpoint)
     n_threads = _set_threads(threads, mode == "course hub")
     seed_everything(seed)
     device = environment.best_device()

@@ -44,3 +44,19 @@ def test_index_answers_may_be_tensors_or_numpy_scalars(capsys):
     assert check("00.3", np.int64(int(scores.argmax()))) is True
     assert check("00.3", torch.tensor([1, 2])) is False
     assert "plain int index" in capsys.readouterr().out
+
+
+def test_a_checker_run_before_the_setup_cell_says_so_at_once():
+    """After a kernel restart without the setup cell, a checker must not wait a minute for huggingface.co."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "HF_ENDPOINT"}
+    code = ("from course_utils.checks import check\n"
+            "try:\n    check('04.1', ['NEGATIVE', 'POSITIVE'])\nexcept Exception as e:\n    print(type(e).__name__, e)")
+    start = time.monotonic()
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert "CourseSetupError Run the setup cell first" in run.stdout, run.stdout + run.stderr
+    assert time.monotonic() - start < 20

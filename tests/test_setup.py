@@ -17,12 +17,22 @@ from course_utils.tokens import load_dotenv_file, token_status
 FAKE_TOKEN = "hf_" + "FakeTokenForTestsOnly" * 2
 
 
-def run_python(code: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_python(code: str, env: dict | None = None, timeout: float = 120,
+               stdin_after=None) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter. With `stdin_after`: once the code prints its first line, call it, then
+    send the code a line on stdin (so a test can act, e.g. stop a server, while the interpreter waits)."""
     full_env = {**os.environ, **(env or {})}
     for key in [k for k, v in full_env.items() if v is None]:
         full_env.pop(key)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          env=full_env, timeout=timeout)
+    if stdin_after is None:
+        return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                              env=full_env, timeout=timeout)
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env)
+    first = proc.stdout.readline()
+    stdin_after()
+    out, err = proc.communicate("go\n", timeout=timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, first + out, err)
 
 
 def setup_refusal(env: dict) -> str:
@@ -171,3 +181,37 @@ def test_a_token_saved_by_login_counts(tmp_path, monkeypatch):
     assert token_status() == {"HF_TOKEN": "not set"}
     (tmp_path / "token").write_text(FAKE_TOKEN)
     assert token_status() == {"HF_TOKEN": "saved by hf auth login"}
+
+
+def test_a_course_hub_that_stops_mid_lesson_is_named_within_seconds(tmp_path):
+    """The hub dies between two calls (killed, `make hub-stop`): the next download says so at once, no retries."""
+    import shutil
+
+    from course_offline.hub import CourseHub
+    from course_utils.paths import hub_root
+
+    root = tmp_path / "hub"
+    shutil.copytree(hub_root() / "models" / "openai-community--gpt2", root / "models" / "openai-community--gpt2",
+                    copy_function=os.link)
+    with CourseHub(root, port=0) as hub:
+        result = run_python("""
+            import os, sys, time
+            from course_utils import setup
+            from course_utils.session import CourseHubGoneError
+            course = setup(verbose=False)
+            from huggingface_hub import HfApi, hf_hub_download
+            print("BEFORE", HfApi().model_info("openai-community/gpt2").id, flush=True)
+            sys.stdin.readline()  # the test stops the hub here
+            start = time.monotonic()
+            try:
+                hf_hub_download("openai-community/gpt2", "config.json")
+            except CourseHubGoneError as exc:
+                print("GONE", round(time.monotonic() - start, 1), exc)
+        """, env={"HF_ENDPOINT": hub.url, "HF_HOME": str(tmp_path / "hf-home")},
+                            stdin_after=lambda: hub.stop())
+    assert "BEFORE openai-community/gpt2" in result.stdout, result.stderr
+    assert "GONE" in result.stdout, result.stdout + result.stderr
+    seconds = float(result.stdout.split("GONE ", 1)[1].split()[0])
+    assert seconds < 5, "no retries with growing waits"
+    assert "re-run the setup cell" in result.stdout and "make hub" in result.stdout
+    assert "Retrying" not in result.stderr
