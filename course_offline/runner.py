@@ -106,6 +106,21 @@ def write_index(runs: list[LessonRun], target: Path, mode: str) -> None:
 """, encoding="utf-8")
 
 
+def _lock_output(out_dir: Path):
+    """An exclusive lock on the executed-notebook folder (two runs at once would overwrite each other's
+    notebooks); None when another run holds it."""
+    import fcntl
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(out_dir / ".runner.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_offline.runner", description=__doc__)
     parser.add_argument("lessons", nargs="*", help="lesson names or prefixes (default: all), e.g. 00")
@@ -138,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
         for path, names in declared.items():
             print(f"  {path.stem}: {', '.join(names)}", file=sys.stderr)
         return 2
+    out_dir = args.out.resolve() if args.out else build_dir() / "executed"
+    index = out_dir / "index.html" if args.out else build_dir() / "index.html"
+    lock = _lock_output(out_dir)
+    if lock is None:
+        print(f"error: another `make course` (or runner) is writing {out_dir} right now. Wait for it to finish, "
+              "or give this run its own folder with --out DIR.", file=sys.stderr)
+        return 2
     hub = None
     choice = os.environ.get("COURSE_HUB", "auto").lower()
     if choice == "local" or (choice == "auto" and not os.environ.get("HF_ENDPOINT") and not online()):
@@ -146,14 +168,13 @@ def main(argv: list[str] | None = None) -> int:
             hub = CourseHub(hub_root(), port=0).start()  # private to this run, on a free port
         except (CourseHubError, CourseSetupError) as exc:
             print(f"error: {exc}", file=sys.stderr)
+            lock.close()
             return 2
         os.environ.update(HF_ENDPOINT=hub.url, HF_HOME=str(course_hf_home()), HF_HUB_DISABLE_TELEMETRY="1")
-        mode = f"course hub ({hub.url} for this run; stand-ins)"
+        mode = f"course hub ({hub.url} for this run: real small models, random-weight stand-ins, catalogue metadata)"
     else:
         mode = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # progress bars saved as text are noise
-    out_dir = args.out.resolve() if args.out else build_dir() / "executed"
-    index = out_dir / "index.html" if args.out else build_dir() / "index.html"
     runs = []
     try:
         for path in selected:
@@ -166,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if hub is not None:
             hub.stop()
+        lock.close()
     write_index(runs, index, mode)
     print(f"Index: {index}")
     return 0 if all(r.ok for r in runs) else 1

@@ -60,3 +60,17 @@ def test_a_parameter_the_lesson_does_not_have_fails_with_the_valid_names(tmp_pat
     assert main(["00", "--out", str(tmp_path / "cli"), "-p", "nosuch=1"]) == 2
     err = capsys.readouterr().err
     assert "nosuch" in err and "00_setup: seed" in err
+
+
+def test_two_runs_into_one_folder_are_refused_not_mixed(tmp_path, capsys):
+    import fcntl
+
+    from course_offline.runner import main
+
+    out = tmp_path / "executed"
+    out.mkdir()
+    with open(out / ".runner.lock", "w") as held:  # another run holds the folder
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert main(["00", "--out", str(out)]) == 2
+    assert "another `make course`" in capsys.readouterr().err
+    assert not (out / "00_setup.ipynb").exists()
