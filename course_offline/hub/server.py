@@ -117,6 +117,8 @@ def repo_info(repo: Repo, fields: set[str] | None = None) -> dict:
         info["pipeline_tag"] = card.get("pipeline_tag")
         info["config"] = config
         info["safetensors"] = _safetensors(repo, meta)
+        if meta.get("gguf"):
+            info["gguf"] = meta["gguf"]
         # Providers serve chat models under the task "conversational", as on the Hub.
         task = "conversational" if "conversational" in info["tags"] else card.get("pipeline_tag") or ""
         info["inferenceProviderMapping"] = {
@@ -194,13 +196,24 @@ def _resolve(store: HubStore, repo_type: str, segments: list[str], request: Requ
     sha = repo.check_revision(revision)
     meta = repo.meta
     if path != "README.md" and path != ".gitattributes":
-        if meta.get("gated"):
-            has_token = bool(request.headers.get("authorization"))
+        has_token = bool(request.headers.get("authorization"))
+        if meta.get("gated") and meta.get("catalogue_only"):
             raise HubError(
                 403 if has_token else 401,
-                f"Access to model {repo.id} is restricted. In the course hub this gated repo holds metadata only. "
+                f"Access to model {repo.id} is restricted. In the course hub this gated repo holds metadata only: "
+                "no token opens it. "
                 f"On huggingface.co: accept the licence on https://huggingface.co/{repo.id}, then log in with a "
                 "token that has read access (HF_TOKEN in .env).",
+                "GatedRepo",
+            )
+        if meta.get("gated") and not has_token:
+            # As on huggingface.co: 401 + GatedRepo without a token (huggingface_hub raises GatedRepoError).
+            raise HubError(
+                401,
+                f"Access to model {repo.id} is restricted. You must have access to it and be authenticated to "
+                f"access it. Please log in. On huggingface.co: accept the licence on https://huggingface.co/{repo.id} "
+                "and use a token with read access (HF_TOKEN in .env). In the course hub any token counts as having "
+                "accepted the licence.",
                 "GatedRepo",
             )
         if meta.get("catalogue_only"):
@@ -208,7 +221,8 @@ def _resolve(store: HubStore, repo_type: str, segments: list[str], request: Requ
             raise HubError(
                 401,
                 f"{repo.id} is catalogue-only in the course hub: its card and metadata are here, its weights are not. "
-                "Run it online, or mirror it with `python -m course_offline.hub mirror MODEL_ID` on a connected machine.",
+                "Run it online, or mirror it with `python -m course_offline.hub mirror MODEL_ID` on a connected "
+                "machine.",
             )
     target = repo.file_path(path)
     if not target.is_file():

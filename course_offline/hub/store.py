@@ -63,6 +63,16 @@ def git_blob_sha1(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+def git_blob_sha1_file(path: Path) -> str:
+    """git_blob_sha1 of a file's bytes, read in blocks (the real models' weights are hundreds of MB)."""
+    size = path.stat().st_size
+    digest = hashlib.sha1(b"blob %d\0" % size)
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
@@ -155,7 +165,7 @@ class HubStore:
     def __init__(self, root: Path | str):
         self.root = Path(root)
         self._lock = threading.RLock()
-        self._sha_cache: dict[tuple[str, int, int], str] = {}
+        self._sha_cache: dict[tuple[int, int, int, int], str] = {}
 
     # -- lookup -----------------------------------------------------------------------------------
     def _folder(self, repo_type: str, repo_id: str) -> Path:
@@ -195,10 +205,10 @@ class HubStore:
 
     def blob_sha1(self, path: Path) -> str:
         st = path.stat()
-        key = (str(path), st.st_size, st.st_mtime_ns)
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)  # hard links to one file share the entry
         sha = self._sha_cache.get(key)
         if sha is None:
-            sha = git_blob_sha1(path.read_bytes())
+            sha = git_blob_sha1_file(path)
             self._sha_cache[key] = sha
         return sha
 

@@ -19,7 +19,6 @@ import os
 import secrets
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 from ..servers import BackgroundService, ThreadedServer, bind_socket
 from .models import REGISTRY, ModelRegistry, split_model
@@ -54,13 +53,13 @@ class InferenceServer(BackgroundService):
 
     tokens: the tokens it accepts (compared as hashes; None: no token needed). Answers 401 to any other.
     tokens_per_chunk: tokens per streamed chat chunk (1; more, like servers that batch their stream).
-    ollama: also answer the Ollama API (no token, as Ollama), its pulled models listed in `ollama_dir`
-    (default: HF_HOME/course-ollama). `extra_routes` come after the router's routes and before the Ollama ones.
+    ollama: also answer the Ollama API (no token, as Ollama; the calls lesson 06 makes, see ollama.py).
+    `extra_routes` come after the router's routes and before the Ollama ones.
     """
 
     def __init__(self, tokens: set[str] | None = None, host: str = DEFAULT_HOST, port: int = 0,
                  registry: ModelRegistry | None = None, extra_routes: list | None = None, ollama: bool = True,
-                 ollama_dir: str | Path | None = None, tokens_per_chunk: int = 1):
+                 tokens_per_chunk: int = 1):
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise InferenceServerError(f"host={host!r}: the course inference server only binds to 127.0.0.1.")
         self.host, self.port = host, port
@@ -69,7 +68,7 @@ class InferenceServer(BackgroundService):
         self.state = ServerState(set(tokens) if tokens is not None else None, registry or REGISTRY)
         self.state.tokens_per_chunk = tokens_per_chunk
         self._extra_routes = extra_routes
-        self.ollama, self.ollama_dir = ollama, ollama_dir
+        self.ollama = ollama
         self._server: ThreadedServer | None = None
 
     @property
@@ -116,7 +115,7 @@ class InferenceServer(BackgroundService):
     def _routes(self, state: ServerState) -> list:
         extra = self._extra_routes
         routes = list((extra(state) if callable(extra) else extra) or [])
-        return routes + (ollama_routes(state, self.ollama_dir) if self.ollama else [])
+        return routes + (ollama_routes(state) if self.ollama else [])
 
 
 def start_inference_server(port: int | None = None, verbose: bool = True, make_token: bool = True) -> InferenceServer:

@@ -104,7 +104,8 @@ def _error_response(exc: InferenceError) -> Response:
     return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status, headers=exc.headers)
 
 
-async def _json_body(request: Request) -> dict:
+async def json_body(request: Request) -> dict:
+    """The request's JSON object, or a 400 that says what is wrong with it (the Ollama routes use it too)."""
     body = await request.body()  # read in full, always (keep-alive)
     try:
         data = json.loads(body or b"null")
@@ -116,33 +117,35 @@ async def _json_body(request: Request) -> dict:
     return data
 
 
-def _number(data: dict, name: str, default, low: float, high: float, integer: bool = False):
+def number(data: dict, name: str, default, low: float, high: float, integer: bool = False, status: int = 422):
+    """data[name] checked to be a number (an int if `integer`) in [low, high]; `default` when absent or null."""
     value = data.get(name, default)
     if value is None:
         return default
     ok = isinstance(value, int) if integer else isinstance(value, (int, float))
     if isinstance(value, bool) or not ok or not low <= value <= high:
         kind = "an integer" if integer else "a number"
-        raise InferenceError(422, f"'{name}' must be {kind} between {low} and {high}, got {value!r}.")
+        raise InferenceError(status, f"'{name}' must be {kind} between {low} and {high}, got {value!r}.")
     return value
 
 
-def _messages(data: dict) -> list[dict]:
+def chat_messages(data: dict, status: int = 422) -> list[dict]:
+    """data["messages"] as [{"role", "content"}] with text content, or `status` (422; 400 on the Ollama routes)."""
     messages = data.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise InferenceError(422, "'messages' must be a non-empty list of {'role': ..., 'content': ...} objects.")
+        raise InferenceError(status, "'messages' must be a non-empty list of {'role': ..., 'content': ...} objects.")
     clean = []
     for i, m in enumerate(messages):
         if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant"):
-            raise InferenceError(422, f"messages[{i}] needs a 'role' of system, user or assistant.")
+            raise InferenceError(status, f"messages[{i}] needs a 'role' of system, user or assistant.")
         content = m.get("content")
         if isinstance(content, list):  # OpenAI content parts: keep the text ones
             texts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
             if len(texts) != len(content):
-                raise InferenceError(422, f"messages[{i}]: only text content is supported by this server.")
+                raise InferenceError(status, f"messages[{i}]: only text content is supported by this server.")
             content = "".join(texts)
         if not isinstance(content, str):
-            raise InferenceError(422, f"messages[{i}] needs 'content' as a string.")
+            raise InferenceError(status, f"messages[{i}] needs 'content' as a string.")
         clean.append({"role": m["role"], "content": content})
     return clean
 
@@ -172,18 +175,18 @@ async def chat_completions(state: ServerState, request: Request, data: dict) -> 
     for unsupported in ("tools", "functions"):
         if data.get(unsupported):
             raise InferenceError(422, f"'{unsupported}' is not supported by the course inference server.")
-    messages = _messages(data)
-    if _number(data, "n", 1, 1, 1, integer=True) != 1:
+    messages = chat_messages(data)
+    if number(data, "n", 1, 1, 1, integer=True) != 1:
         raise InferenceError(422, "'n' must be 1.")
-    max_tokens = _number(data, "max_completion_tokens", 64, 1, MAX_NEW_TOKENS, True)
-    max_tokens = _number(data, "max_tokens", max_tokens, 1, MAX_NEW_TOKENS, True)
+    max_tokens = number(data, "max_completion_tokens", 64, 1, MAX_NEW_TOKENS, True)
+    max_tokens = number(data, "max_tokens", max_tokens, 1, MAX_NEW_TOKENS, True)
     stream_options = data.get("stream_options")
     if stream_options is not None and not isinstance(stream_options, dict):
         raise InferenceError(422, "'stream_options' must be a JSON object such as {\"include_usage\": true}, "
                                   f"got {type(stream_options).__name__}.")
-    temperature = _number(data, "temperature", 0.0, 0.0, 2.0)
-    top_p = _number(data, "top_p", None, 0.0, 1.0)
-    seed = _number(data, "seed", None, 0, 2**32 - 1, integer=True)
+    temperature = number(data, "temperature", 0.0, 0.0, 2.0)
+    top_p = number(data, "top_p", None, 0.0, 1.0)
+    seed = number(data, "seed", None, 0, 2**32 - 1, integer=True)
     stop = _stop(data)
     resolved = await run_in_threadpool(state.registry.resolve, data.get("model"), "conversational")
     input_ids = await run_in_threadpool(state.registry.chat_prompt, resolved.served_by, messages)
@@ -285,13 +288,13 @@ async def task_route(state: ServerState, request: Request, data: dict, model: st
         result = vectors.tolist()
         return JSONResponse(result[0] if isinstance(inputs, str) else result, headers=headers)
     if task == "text-classification":
-        top_k = _number(params, "top_k", None, 1, 1000, integer=True)
+        top_k = number(params, "top_k", None, 1, 1000, integer=True)
         ranked = await run_in_threadpool(reg.classify, repo, _text_inputs(data), top_k,
                                          params.get("function_to_apply"))
         return JSONResponse([ranked], headers=headers)
     if task == "summarization":
         gen = params.get("generate_parameters") or {}
-        max_new = _number(gen if isinstance(gen, dict) else {}, "max_new_tokens", 60, 1, MAX_NEW_TOKENS, True)
+        max_new = number(gen if isinstance(gen, dict) else {}, "max_new_tokens", 60, 1, MAX_NEW_TOKENS, True)
         summary = await run_in_threadpool(reg.summarize, repo, _text_inputs(data), max_new)
         return JSONResponse([{"summary_text": summary}], headers=headers)
     if task == "text-generation":
@@ -303,14 +306,14 @@ async def task_route(state: ServerState, request: Request, data: dict, model: st
 
 async def _text_generation(state: ServerState, data: dict, params: dict, resolved: Resolved, headers: dict):
     prompt = _text_inputs(data)
-    max_new = _number(params, "max_new_tokens", 20, 1, MAX_NEW_TOKENS, integer=True)
-    temperature = _number(params, "temperature", None, 0.0, 100.0)
+    max_new = number(params, "max_new_tokens", 20, 1, MAX_NEW_TOKENS, integer=True)
+    temperature = number(params, "temperature", None, 0.0, 100.0)
     temperature = temperature if params.get("do_sample", temperature is not None) else None
-    seed = _number(params, "seed", None, 0, 2**63 - 1, integer=True)
+    seed = number(params, "seed", None, 0, 2**63 - 1, integer=True)
     input_ids = await run_in_threadpool(state.registry.text_prompt, resolved.served_by, prompt)
     stats: dict = {}
     pieces = state.registry.generate(resolved.served_by, input_ids, max_new, temperature,
-                                     _number(params, "top_p", None, 0.0, 1.0), seed, _stop(params), stats=stats)
+                                     number(params, "top_p", None, 0.0, 1.0), seed, _stop(params), stats=stats)
     prefix = prompt if params.get("return_full_text") else ""
 
     if data.get("stream"):
@@ -379,11 +382,11 @@ def create_app(state: ServerState, extra_routes=None) -> Starlette:
     guarded = functools.partial(guard, state)
 
     async def chat(request: Request) -> Response:
-        return await chat_completions(state, request, await _json_body(request))
+        return await chat_completions(state, request, await json_body(request))
 
     async def hf_inference(request: Request) -> Response:
         model, rest = _split_model_path(request.path_params["rest"])
-        data = await _json_body(request)
+        data = await json_body(request)
         if rest in ("v1/chat/completions", "chat/completions"):
             if data.get("model") in (None, "", "dummy"):  # the client's placeholder when the URL names the model
                 data["model"] = model

@@ -21,7 +21,7 @@ LESSON05_SENTENCES = [
 
 @exercise("05.1")
 def _split(answer) -> tuple[bool, str]:
-    from ..inference import split_model
+    from course_offline.inference import split_model
 
     if not callable(answer):
         return False, "give a function: split_model_string('org/name:provider') -> ('org/name', 'provider')."
@@ -79,7 +79,7 @@ def _last_error_raised(exc: Exception, status: int, what: str) -> str | None:
 def _robust(answer) -> tuple[bool, str]:
     from huggingface_hub import InferenceClient
 
-    from ..inference import InferenceServer
+    from course_offline.inference import InferenceServer
 
     if not callable(answer):
         return False, "give a function robust_embed(client, text, model) that retries 429 and 503."

@@ -31,7 +31,7 @@ def _stream_and_count(answer) -> tuple[bool, str]:
     import httpx
     from openai import OpenAI
 
-    from ..inference import InferenceServer
+    from course_offline.inference import InferenceServer
 
     if not callable(answer):
         return False, "give a function stream_reply(client, model, messages, max_tokens) -> (text, tokens)."
@@ -84,7 +84,8 @@ def _stream_and_count(answer) -> tuple[bool, str]:
 def _two_backends(answer) -> tuple[bool, str]:
     from openai import OpenAI
 
-    from ..inference import InferenceServer
+    from course_offline.inference import InferenceServer
+
     from ..serving import transformers_serve
 
     if not callable(answer):
@@ -114,7 +115,7 @@ def _two_backends(answer) -> tuple[bool, str]:
 def _embed_with_retry(answer) -> tuple[bool, str]:
     import ollama
 
-    from ..inference import InferenceServer
+    from course_offline.inference import InferenceServer
 
     if not callable(answer):
         return False, "give a function embed_with_retry(client, model, text) that retries 429 and 503."
