@@ -12,10 +12,11 @@ BENCH_REPEATS ?= 20
 # `make hub HOST=0.0.0.0` serves a classroom; the default serves this machine only.
 HOST ?= 127.0.0.1
 
-.PHONY: setup repair course test bench lab hub hub-build hub-stop lint clean help
+.PHONY: setup repair course site browser test bench lab hub hub-build hub-stop lint clean help
 
 help:
 	@echo "make course  - install (first time) and execute every lesson into build/ (index: build/index.html)"
+	@echo "make site    - make course, then a static site of the executed lessons in build/site/ (open index.html)"
 	@echo "make test    - install (first time) and run the whole test suite offline"
 	@echo "make bench   - re-run the lessons that time things (03, 04, 06) with $(BENCH_REPEATS) repeats; tables in build/bench/"
 	@echo "make lab     - open JupyterLab on the 'Open Models Course' kernel"
@@ -24,6 +25,7 @@ help:
 	@echo "make hub-stop - stop a course hub that a lesson's setup() started in the background"
 	@echo "make setup   - only install (.venv, the course kernel)"
 	@echo "make repair  - reinstall the pinned packages (after [FAIL] lines in the environment check)"
+	@echo "make browser - install Debian's Chromium for the browser tests (as root; the tests skip without it)"
 	@echo "make lint    - ruff over course_utils and tests"
 	@echo "make clean   - remove build output (build/)"
 
@@ -58,7 +60,19 @@ hub-build: setup
 course: hub-build
 	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_offline.runner
 
-test: hub-build
+site: course
+	$(PY) -m course_offline.site
+
+# The site's browser test drives Debian's Chromium (a test tool's own browser download cannot work offline).
+# Installed only where it is missing and we are root (CI); elsewhere the browser tests skip and say why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests (a few minutes, once) ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium is not installed: the browser tests will skip (sudo apt install chromium to run them)."; fi
+
+test: hub-build browser
 	OMP_NUM_THREADS=$(THREADS) $(PY) -m pytest
 
 # Timings are measured here and shown in the executed notebooks, never asserted by `make test`.

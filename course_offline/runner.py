@@ -106,6 +106,32 @@ def write_index(runs: list[LessonRun], target: Path, mode: str) -> None:
 """, encoding="utf-8")
 
 
+def write_manifest(runs: list[LessonRun], out_dir: Path, mode: str) -> Path:
+    """runs.json beside the executed lessons: what `make site` shows on each page (status, time, mode, machine,
+    versions, date). Lessons run earlier into the same folder keep their entries."""
+    import json
+    import platform
+
+    from course_utils.environment import key_versions
+
+    target = out_dir / "runs.json"
+    previous = json.loads(target.read_text()) if target.exists() else {}
+    lessons_by_name = {entry["name"]: entry for entry in previous.get("lessons", [])}
+    context = {
+        "mode": mode,
+        "online": not mode.startswith("course hub"),
+        "executed_at": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}",
+        "versions": f"python {platform.python_version()}, {key_versions()}",
+    }
+    for r in runs:
+        lessons_by_name[r.name] = {"name": r.name, "ok": r.ok, "seconds": round(r.seconds, 1),
+                                   "notebook": r.output.name, "error": r.error[-1500:], **context}
+    manifest = {"lessons": [lessons_by_name[name] for name in sorted(lessons_by_name)]}
+    target.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return target
+
+
 def _lock_output(out_dir: Path):
     """An exclusive lock on the executed-notebook folder (two runs at once would overwrite each other's
     notebooks); None when another run holds it."""
@@ -189,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             hub.stop()
         lock.close()
     write_index(runs, index, mode)
+    write_manifest(runs, out_dir, mode)
     print(f"Index: {index}")
     return 0 if all(r.ok for r in runs) else 1
 
