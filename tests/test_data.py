@@ -123,3 +123,31 @@ def test_a_malformed_price_row_is_named(tmp_path):
     bad.write_text("\n".join(lines[:3] + ["OpenAI,gpt-x,false,,cheap,1.00,2025-06-01,https://openai.com/"]) + "\n")
     with pytest.raises(DataFileError, match=r"hosted_prices.csv, line 4, field 'input_usd_per_1m'"):
         read_csv(bad, HostedPrice)
+
+
+def test_a_malformed_row_stops_the_hub_build_with_its_file_and_line_and_the_served_hub_stays(tmp_path):
+    """A broken line in data/reviews: `python -m course_offline.hub build` names it; the hub already built is kept."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from course_utils.paths import repo_root
+
+    clone = tmp_path / "course"
+    for part in ("course_utils", "course_offline", "data", "pyproject.toml"):
+        src = repo_root() / part
+        (shutil.copytree if src.is_dir() else shutil.copyfile)(src, clone / part)
+    train = clone / "data" / "reviews" / "train.jsonl"
+    lines = train.read_text().splitlines()
+    train.write_text("\n".join(lines + ['{"id": "r9999", "product_id": "p001", "rating": ']) + "\n")
+    root = tmp_path / "hub"
+    (root / "models" / "kept--repo").mkdir(parents=True)
+    (root / "models" / "kept--repo" / "meta.json").write_text("{}")
+    env = {**os.environ, "PYTHONPATH": str(clone)}
+    run = subprocess.run([sys.executable, "-m", "course_offline.hub", "build", "--root", str(root)],
+                         capture_output=True, text=True, env=env, cwd=clone, timeout=120)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"data/reviews/train.jsonl, line {len(lines) + 1}: not valid JSON" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert (root / "models" / "kept--repo" / "meta.json").exists(), "the hub being served is left as it was"

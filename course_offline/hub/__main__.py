@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from course_utils.datafiles import DataFileError
 from course_utils.paths import hub_root
 from course_utils.tokens import load_dotenv_file
 
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             from .mirror import mirror as mirror_models
 
             mirror_models(args.model_ids, root, endpoint=args.endpoint, token=os.environ.get("HF_TOKEN"))
-    except (CourseHubError, ConnectionError, ModelCacheError) as exc:
+    except (CourseHubError, ConnectionError, ModelCacheError, DataFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # huggingface_hub's errors (gated, unknown id) during a mirror

@@ -17,6 +17,7 @@ import time
 import zlib
 from pathlib import Path
 
+from course_utils.datafiles import read_catalogue, read_reviews
 from course_utils.paths import data_dir
 
 from . import realmodels
@@ -32,7 +33,7 @@ _VERSIONED = ("torch", "transformers", "tokenizers", "safetensors", "gt-all-mini
 
 
 def load_catalogue() -> dict:
-    return json.loads((data_dir() / "catalogue" / "models.json").read_text())
+    return read_catalogue()  # every entry checked: a bad one is named by line and field
 
 
 def fingerprint() -> str:
@@ -59,10 +60,9 @@ def _date(day: str) -> str:
 def _corpus() -> list[str]:
     """Text to train the stand-ins' tokenizers on: the course reviews and the catalogue's summaries."""
     texts = []
-    for path in sorted((data_dir() / "reviews").glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            texts.append(f"{row['title']}. {row['text']}")
+    splits = read_reviews()  # every row checked: a bad one is named by file, line and field
+    for name in sorted(splits):  # test, train, validation: the order the stand-ins' tokenizers were trained in
+        texts += [f"{row['title']}. {row['text']}" for row in splits[name]]
     texts += [m["summary"] + " " + m["intended_uses"] for m in load_catalogue()["models"]]
     return texts
 
@@ -479,6 +479,7 @@ def _build_locked(root: Path, force: bool, log) -> bool:
         log(f"Course hub at {root} is up to date.")
         return False
     t0 = time.perf_counter()
+    read_reviews(), read_catalogue()  # a malformed data file stops the build here, before anything is replaced
     log(f"Building the course hub at {root} ...")
     staging = root.parent / f".{root.name}-staging"
     shutil.rmtree(staging, ignore_errors=True)
