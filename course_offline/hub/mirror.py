@@ -25,22 +25,27 @@ def check_reachable(endpoint: str, timeout: float = 5.0) -> None:
 
 def mirror(model_ids: list[str], root: Path, endpoint: str = HF_HUB, token: str | None = None,
            log=print) -> None:
-    """Download each model (its safetensors weights, no other weight formats) into the hub at `root`."""
+    """Download each model (its safetensors weights, no other weight formats), or dataset (`datasets/ID`), into
+    the hub at `root`."""
     from huggingface_hub import HfApi
 
     check_reachable(endpoint)
     api = HfApi(endpoint=endpoint, token=token)
     store = HubStore(root)
-    for model_id in model_ids:
-        info = api.model_info(model_id)
+    for name in model_ids:
+        # "datasets/ORG/NAME" mirrors a dataset repo (what a stand-in dataset's card tells you to run).
+        repo_type, model_id = ("dataset", name.removeprefix("datasets/")) if name.startswith("datasets/") else (
+            "model", name)
+        info = api.repo_info(model_id, repo_type=repo_type)
         with tempfile.TemporaryDirectory() as tmp:
-            api.snapshot_download(model_id, local_dir=tmp, revision=info.sha,
+            api.snapshot_download(model_id, repo_type=repo_type, local_dir=tmp, revision=info.sha,
                                   ignore_patterns=["*.bin", "*.pt", "*.h5", "*.msgpack", "*.onnx", "*.ot"])
-            if store.exists("model", model_id):
-                store.delete_repo("model", model_id)
+            if store.exists(repo_type, model_id):
+                store.delete_repo(repo_type, model_id)
+            prefix = "datasets/" if repo_type == "dataset" else ""
             meta = {"downloads": info.downloads or 0, "likes": info.likes or 0, "gated": False,
-                    "mirrored_from": f"{endpoint}/{model_id}@{info.sha}"}
-            repo = store.create_repo("model", model_id, meta=meta)
+                    "mirrored_from": f"{endpoint}/{prefix}{model_id}@{info.sha}"}
+            repo = store.create_repo(repo_type, model_id, meta=meta)
             for path in sorted(Path(tmp).rglob("*")):
                 if path.is_file() and ".cache" not in path.relative_to(tmp).parts:
                     target = repo.files_dir / path.relative_to(tmp)

@@ -9,18 +9,23 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from urllib.parse import unquote
+import secrets
+from urllib.parse import parse_qs, unquote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .store import HubError, HubStore, Repo, read_card_metadata, safetensors_parameters, validate_path
 
 HEALTH_PATH = "/api/course-hub"
 USER = "course-learner"
+# What `login()` gets from the course hub's device-code flow: a token that only the course hub accepts. It is not
+# shaped like a real Hugging Face token (those are "hf_" and 34 letters and digits), so nobody mistakes it for one.
+COURSE_TOKEN_PREFIX = "hf_course_login_"
+COURSE_TOKEN_NAME = "course-hub"
 _REPO_KEYWORDS = {"revision", "tree", "paths-info", "refs", "commits", "preupload", "commit", "resolve"}
 _SIZE_SUFFIX = {"K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
 
@@ -187,10 +192,30 @@ def list_repos(store: HubStore, repo_type: str, request: Request) -> list[dict]:
 
 
 # -- files ----------------------------------------------------------------------------------------
+def _redirect_renamed(store: HubStore, repo_type: str, repo_id: str, request: Request, prefix: str) -> Response | None:
+    """A 307 to the canonical id, as the Hub answers a renamed repo's legacy id ('bert-base-cased' ->
+    'google-bert/bert-base-cased'); the stock clients follow it, for API calls and downloads alike."""
+    target = store.alias_target(repo_type, repo_id)
+    if not target:
+        return None
+    raw = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?")[0]
+    head = prefix + repo_id
+    location = prefix + target + raw[len(head):] if raw.startswith(head) else raw
+    if request.url.query:
+        location += "?" + request.url.query
+    return RedirectResponse(location, status_code=307)
+
+
 def _resolve(store: HubStore, repo_type: str, segments: list[str], request: Request) -> Response:
     repo_id, rest = _split_repo(segments)
     if len(rest) < 3 or rest[0] != "resolve":
         raise HubError(404, "Not found")
+    redirect = _redirect_renamed(store, repo_type, repo_id, request, "/datasets/" if repo_type == "dataset" else "/")
+    if redirect:
+        return redirect
+    if not store.exists(repo_type, repo_id) and store.not_here(repo_type, repo_id):
+        # 401 without an error code (as for catalogue-only repos): transformers then passes the sentence on.
+        raise HubError(401, store.missing_message(repo_type, repo_id))
     repo = store.get(repo_type, repo_id)
     revision, path = unquote(rest[1]), "/".join(rest[2:])
     sha = repo.check_revision(revision)
@@ -341,6 +366,8 @@ def _dispatch(store: HubStore, request: Request, seg: list[str], body: bytes) ->
     endpoint = str(request.base_url).rstrip("/")
     if not seg:
         return JSONResponse({"course_hub": True, "message": "Open Models Course hub"})
+    if seg[0] == "oauth" and method == "POST":
+        return _oauth(seg[1:], body)
     if seg[0] != "api":
         # File downloads: /{repo}/resolve/... and /datasets/{repo}/resolve/...
         if method not in ("GET", "HEAD"):
@@ -353,8 +380,12 @@ def _dispatch(store: HubStore, request: Request, seg: list[str], body: bytes) ->
     if api == ["course-hub"]:
         return JSONResponse({"course_hub": True, "root": str(store.root)})
     if api == ["whoami-v2"]:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        access = {"role": "write"}
+        if token.startswith(COURSE_TOKEN_PREFIX):  # stored under this name by login(), beside any real token
+            access["displayName"] = COURSE_TOKEN_NAME
         return JSONResponse({"type": "user", "name": USER, "fullname": "Course Learner", "orgs": [],
-                             "auth": {"type": "access_token", "accessToken": {"role": "write"}}})
+                             "auth": {"type": "access_token", "accessToken": access}})
     if api == ["validate-yaml"]:
         return JSONResponse({"errors": [], "warnings": []})
     if api == ["repos", "create"] and method == "POST":
@@ -362,7 +393,7 @@ def _dispatch(store: HubStore, request: Request, seg: list[str], body: bytes) ->
         name = data.get("name")
         if not isinstance(name, str):
             raise HubError(400, "create needs a 'name'")
-        repo_id = f"{data['organization']}/{name}" if data.get("organization") else name
+        repo_id = _namespaced(data.get("organization"), name)
         repo_type = data.get("type") or "model"
         prefix = "" if repo_type == "model" else f"{repo_type}s/"
         url = f"{endpoint}/{prefix}{repo_id}"
@@ -373,7 +404,7 @@ def _dispatch(store: HubStore, request: Request, seg: list[str], body: bytes) ->
         return JSONResponse({"url": url, "name": repo_id})
     if api == ["repos", "delete"] and method == "DELETE":
         data = _json_body(body)
-        repo_id = f"{data['organization']}/{data['name']}" if data.get("organization") else data.get("name", "")
+        repo_id = _namespaced(data.get("organization"), data.get("name") or "")
         store.delete_repo(data.get("type") or "model", repo_id)
         return JSONResponse({})
     if len(api) == 1 and method == "GET":
@@ -383,6 +414,9 @@ def _dispatch(store: HubStore, request: Request, seg: list[str], body: bytes) ->
 
     repo_type = _api_type(api[0])
     repo_id, rest = _split_repo(api[1:])
+    redirect = _redirect_renamed(store, repo_type, repo_id, request, f"/api/{api[0]}/")
+    if redirect:
+        return redirect
     repo = store.get(repo_type, repo_id)
     if not rest or rest[0] == "revision":
         if rest:
@@ -421,13 +455,41 @@ def _dispatch(store: HubStore, request: Request, seg: list[str], body: bytes) ->
     raise HubError(404, f"Not found: {request.url.path}")
 
 
+def _namespaced(organization: str | None, name: str) -> str:
+    """As on the Hub: a repo created without a namespace belongs to the user `whoami` names."""
+    if organization:
+        return f"{organization}/{name}"
+    return name if "/" in name else f"{USER}/{name}"
+
+
+def _oauth(path: list[str], body: bytes) -> Response:
+    """The device-code login (RFC 8628) that `login()` runs without a token: approved at once, no browser.
+
+    The token is made here, for the course hub only; no real token is asked for, read or handed out.
+    """
+    form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    if path == ["device"]:
+        code = secrets.token_hex(4).upper()
+        return JSONResponse({
+            "device_code": secrets.token_hex(16), "user_code": f"{code[:4]}-{code[4:]}",
+            "verification_uri": "http://course-hub.invalid/approved-offline",
+            "verification_uri_complete": "http://course-hub.invalid/approved-offline (the course hub approves at once)",
+            "interval": 1, "expires_in": 60,
+        })
+    if path == ["token"] and (form.get("grant_type", "").endswith("device_code") or form.get("refresh_token")):
+        return JSONResponse({"access_token": COURSE_TOKEN_PREFIX + secrets.token_hex(12), "token_type": "bearer"})
+    if path == ["token"]:
+        return JSONResponse({"error": "unsupported_grant_type",
+                             "error_description": "the course hub answers the device-code login only"},
+                            status_code=400)
+    raise HubError(404, f"Not found: /oauth/{'/'.join(path)}")
+
+
 def _paths_from_request(request: Request, body: bytes) -> list[str]:
     ctype = request.headers.get("content-type", "")
     if "json" in ctype:
         paths = _json_body(body).get("paths", [])
     else:
-        from urllib.parse import parse_qs
-
         paths = parse_qs(body.decode("utf-8", "replace")).get("paths", [])
     if isinstance(paths, str):
         paths = [paths]

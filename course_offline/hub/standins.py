@@ -32,13 +32,15 @@ NER_LABELS = ["O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LO
 class StandIn:
     repo_id: str
     architecture: str  # transformers class name
-    tokenizer: str  # "bpe-gpt2", "bpe-chatml-qwen", "bpe-bart", "unigram-t5", "wordpiece"
+    tokenizer: str  # "bpe-gpt2", "bpe-chatml-qwen", "bpe-bart", "unigram-t5", "wordpiece", "wordpiece-cased"
     tokenizer_class: str
     config: dict
     pipeline_tag: str
     labels: list[str] = field(default_factory=list)
     chat_template: str | None = None
-    aliases: tuple[str, ...] = ()
+    # Revisions that teaching material pins (besides transformers' pipeline defaults, which the builder reads
+    # from the installed transformers): served as this build's commit, as the Hub serves any of its commits.
+    revisions: tuple[str, ...] = ()
 
 
 _GPT2 = {"model_type": "gpt2", "n_layer": 2, "n_head": 4, "n_embd": 64, "n_positions": 512}
@@ -50,16 +52,24 @@ _T5 = {"model_type": "t5", "d_model": 64, "d_kv": 16, "d_ff": 128, "num_layers":
 _BART = {"model_type": "bart", "d_model": 64, "encoder_layers": 2, "decoder_layers": 2,
          "encoder_attention_heads": 4, "decoder_attention_heads": 4, "encoder_ffn_dim": 128,
          "decoder_ffn_dim": 128, "max_position_embeddings": 512}
-_DISTILBERT = {"model_type": "distilbert", "dim": 32, "hidden_dim": 64, "n_layers": 2, "n_heads": 4,
+# dim 48: divisible by the real model's 12 heads too (the transformers quicktour sets n_heads=12)
+_DISTILBERT = {"model_type": "distilbert", "dim": 48, "hidden_dim": 96, "n_layers": 2, "n_heads": 4,
                "max_position_embeddings": 512}
 _BERT = {"model_type": "bert", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
          "num_attention_heads": 4, "max_position_embeddings": 512}
+_ROBERTA = {"model_type": "roberta", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "max_position_embeddings": 514, "pad_token_id": 1, "type_vocab_size": 1}
+# The real cased BERT vocabulary has 28,996 ids; teaching material feeds literal ids from it, so the embedding
+# table has that many rows although the stand-in's own (cased, course-trained) vocabulary is smaller.
+_CASED_VOCAB = {"vocab_size": 28996}
+# GPT-2's config asks the text-generation pipeline to sample (teaching code asks for num_return_sequences=2).
+_GPT2_TASK = {"task_specific_params": {"text-generation": {"do_sample": True, "max_length": 50}}}
 
 STANDINS: list[StandIn] = [
-    StandIn("openai-community/gpt2", "GPT2LMHeadModel", "bpe-gpt2", "GPT2Tokenizer", _GPT2,
-            "text-generation", aliases=("gpt2",)),
-    StandIn("distilbert/distilgpt2", "GPT2LMHeadModel", "bpe-gpt2", "GPT2Tokenizer", {**_GPT2, "n_layer": 1},
+    StandIn("openai-community/gpt2", "GPT2LMHeadModel", "bpe-gpt2", "GPT2Tokenizer", {**_GPT2, **_GPT2_TASK},
             "text-generation"),
+    StandIn("distilbert/distilgpt2", "GPT2LMHeadModel", "bpe-gpt2", "GPT2Tokenizer",
+            {**_GPT2, **_GPT2_TASK, "n_layer": 1}, "text-generation"),
     StandIn("Qwen/Qwen2.5-0.5B-Instruct", "Qwen2ForCausalLM", "bpe-chatml-qwen", "Qwen2Tokenizer",
             {"model_type": "qwen2", **_LLAMA}, "text-generation",
             chat_template=chatml_template("You are Qwen, created by Alibaba Cloud. You are a helpful assistant.")),
@@ -78,8 +88,106 @@ STANDINS: list[StandIn] = [
             labels=["NEGATIVE", "POSITIVE"]),
     StandIn("dslim/bert-base-NER", "BertForTokenClassification", "wordpiece", "BertTokenizer", _BERT,
             "token-classification", labels=NER_LABELS),
+    # The models other teaching material loads (the Hugging Face course, the library quick-starts) and the
+    # text pipelines' defaults (transformers.pipelines.SUPPORTED_TASKS, served at their pinned revisions).
+    StandIn("google-bert/bert-base-uncased", "BertForMaskedLM", "wordpiece", "BertTokenizer", _BERT, "fill-mask"),
+    StandIn("google-bert/bert-base-cased", "BertForMaskedLM", "wordpiece-cased", "BertTokenizer",
+            {**_BERT, **_CASED_VOCAB}, "fill-mask"),
+    StandIn("distilbert/distilbert-base-cased", "DistilBertForMaskedLM", "wordpiece-cased", "DistilBertTokenizer",
+            {**_DISTILBERT, **_CASED_VOCAB}, "fill-mask"),
+    StandIn("dbmdz/bert-large-cased-finetuned-conll03-english", "BertForTokenClassification", "wordpiece-cased",
+            "BertTokenizer", {**_BERT, **_CASED_VOCAB}, "token-classification", labels=NER_LABELS),
+    StandIn("distilbert/distilroberta-base", "RobertaForMaskedLM", "bpe-bart", "RobertaTokenizer", _ROBERTA,
+            "fill-mask"),
+    StandIn("FacebookAI/roberta-base", "RobertaForMaskedLM", "bpe-bart", "RobertaTokenizer", _ROBERTA, "fill-mask"),
+    StandIn("HuggingFaceTB/SmolLM3-3B", "SmolLM3ForCausalLM", "bpe-chatml-qwen", "PreTrainedTokenizerFast",
+            {"model_type": "smollm3", **_LLAMA, "bos_token_id": None}, "text-generation",
+            chat_template=chatml_template("You are a helpful AI assistant named SmolLM, trained by Hugging Face.")),
+    StandIn("google-t5/t5-small", "T5ForConditionalGeneration", "unigram-t5", "T5Tokenizer", _T5, "translation"),
+    StandIn("nlptown/bert-base-multilingual-uncased-sentiment", "BertForSequenceClassification", "wordpiece",
+            "BertTokenizer", _BERT, "text-classification", labels=["1 star", "2 stars", "3 stars", "4 stars",
+                                                                   "5 stars"]),
+    StandIn("cross-encoder/ms-marco-MiniLM-L6-v2", "BertForSequenceClassification", "wordpiece", "BertTokenizer",
+            _BERT, "text-ranking", labels=["LABEL_0"]),
+    StandIn("google/pegasus-xsum", "PegasusForConditionalGeneration", "unigram-t5", "PegasusTokenizer",
+            {"model_type": "pegasus", **{k: v for k, v in _BART.items() if k != "model_type"},
+             "decoder_start_token_id": 0}, "summarization",
+            revisions=("4d33b01d79672f27f001f6abade33f22d993b151",)),  # pinned by the huggingface_hub quick start
+    StandIn("naver/splade-cocondenser-ensembledistil", "BertForMaskedLM", "wordpiece", "BertTokenizer", _BERT,
+            "fill-mask"),
 ]
+
+# The Hub's renames: the legacy ids it still answers with a redirect to the canonical repo (a 307, which the
+# clients follow). Only ids whose canonical repo the course hub serves, or names as not here (NOT_IN_HUB).
+LEGACY_MODEL_IDS = {
+    "gpt2": "openai-community/gpt2",
+    "distilgpt2": "distilbert/distilgpt2",
+    "bert-base-uncased": "google-bert/bert-base-uncased",
+    "bert-base-cased": "google-bert/bert-base-cased",
+    "distilbert-base-uncased": "distilbert/distilbert-base-uncased",
+    "distilbert-base-cased": "distilbert/distilbert-base-cased",
+    "distilbert-base-uncased-finetuned-sst-2-english": "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+    "distilroberta-base": "distilbert/distilroberta-base",
+    "roberta-base": "FacebookAI/roberta-base",
+    "xlm-roberta-base": "FacebookAI/xlm-roberta-base",
+    "t5-small": "google-t5/t5-small",
+    "camembert-base": "almanach/camembert-base",
+    "cross-encoder/ms-marco-MiniLM-L-6-v2": "cross-encoder/ms-marco-MiniLM-L6-v2",
+}
+LEGACY_DATASET_IDS = {
+    "glue": "nyu-mll/glue",
+    "rotten_tomatoes": "cornell-movie-review-data/rotten_tomatoes",
+    "imdb": "stanfordnlp/imdb",
+}
+
+# Repos of huggingface.co that teaching material uses and the course hub cannot carry (a stand-in would not
+# carry the mechanics: audio, a SentencePiece vocabulary, ...). Asking for one says so in one sentence, with
+# what to do. The pipelines' defaults that are not served are added by the builder.
+NOT_IN_HUB = {
+    "model": ["Helsinki-NLP/opus-mt-fr-en", "Helsinki-NLP/opus-mt-en-fr",
+              "almanach/camembert-base", "bigscience/mt0-large", "HuggingFaceTB/SmolLM2-360M"],
+    "dataset": ["PolyAI/minds14"],
+}
 
 # Repos that exist in the course hub as gated, metadata-only entries (model_info works, files are refused even
 # with a token). Gated repos with files (google/gemma-3-270m, realmodels.py) serve them to any request with a token.
 GATED_METADATA_ONLY = ["meta-llama/Llama-3.1-8B-Instruct"]
+
+
+@dataclass(frozen=True)
+class DatasetStandIn:
+    """A small dataset with the real one's schema (configs, splits, columns, features) and made-up rows.
+
+    Columns: name -> "text" (a review sentence, tagged as a stand-in), "text2" (another one), "label" (a class
+    label with `names`), "idx" (int32 row number). `splits` gives each split's row count; a split in
+    `unlabelled` has label -1, as in the real data (GLUE's test splits, IMDB's unsupervised split).
+    """
+
+    repo_id: str
+    configs: dict[str, dict]  # config name -> {"columns": {name: kind}, "names": [...], "splits": {split: rows}}
+    license: str
+    real_size: str  # how big the real dataset is, for the card
+    task: str
+    unlabelled: tuple[str, ...] = ()
+
+
+_PAIR = {"sentence1": "text", "sentence2": "text2", "label": "label", "idx": "idx"}
+_SMALL = {"train": 24, "validation": 8, "test": 8}
+DATASET_STANDINS: list[DatasetStandIn] = [
+    DatasetStandIn("nyu-mll/glue", {
+        "mrpc": {"columns": _PAIR, "names": ["not_equivalent", "equivalent"], "splits": _SMALL},
+        "sst2": {"columns": {"sentence": "text", "label": "label", "idx": "idx"}, "names": ["negative", "positive"],
+                 "splits": _SMALL},
+        "qnli": {"columns": {"question": "text", "sentence": "text2", "label": "label", "idx": "idx"},
+                 "names": ["entailment", "not_entailment"], "splits": _SMALL},
+    }, "other", "GLUE: nine tasks; MRPC alone has 3,668 training pairs", "text-classification",
+        unlabelled=("test",)),
+    DatasetStandIn("cornell-movie-review-data/rotten_tomatoes", {
+        "default": {"columns": {"text": "text", "label": "label"}, "names": ["neg", "pos"], "splits": _SMALL},
+    }, "unknown", "8,530 training, 1,066 validation and 1,066 test reviews", "text-classification"),
+    DatasetStandIn("stanfordnlp/imdb", {
+        "plain_text": {"columns": {"text": "text", "label": "label"}, "names": ["neg", "pos"],
+                       "splits": {"train": 24, "test": 8, "unsupervised": 8}},
+    }, "other", "25,000 training, 25,000 test and 50,000 unlabelled reviews", "text-classification",
+        unlabelled=("unsupervised",)),
+]

@@ -25,6 +25,11 @@ from pathlib import Path
 import yaml
 
 REPO_TYPES = ("model", "dataset")
+# Written by the builder at the hub root: {"model": {repo_id: why it is known}, "dataset": {...}} for repos of
+# huggingface.co that the course hub knows of but cannot serve (their errors say what to do).
+NOT_IN_HUB_FILE = "not-in-hub.json"
+MIRROR_COMMAND = "python -m course_offline.hub mirror"
+_SHORT_SHA = re.compile(r"^[0-9a-f]{7,40}$")
 # Hub rules: letters, digits, "-", "_", "."; no "--" or ".." ; at most 96 characters per part.
 _NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _PATH_PART = re.compile(r"^[A-Za-z0-9 ._@+=()\[\],-]+$")
@@ -148,13 +153,18 @@ class Repo:
         return full
 
     def check_revision(self, revision: str) -> str:
+        """The commit a revision names: 'main', the commit or a prefix of it (7+ hex, as on the Hub), or a revision
+        that teaching material pins (transformers' pipeline defaults), which this one-revision hub serves as its
+        commit."""
         sha = self.sha()
-        if revision not in ("main", sha):
-            raise HubError(
-                404, f"Revision {revision!r} not found in {self.id} (the course hub keeps one revision, 'main')",
-                "RevisionNotFound",
-            )
-        return sha
+        pinned = self.meta.get("revisions") or []
+        if revision == "main" or revision in pinned or (_SHORT_SHA.match(revision) and sha.startswith(revision)):
+            return sha
+        also = f", or the pinned {', '.join(pinned)}" if pinned else ""
+        raise HubError(
+            404, f"Revision {revision!r} not found in {self.id} (the course hub keeps one revision, 'main' = "
+                 f"{sha[:7]}{also})", "RevisionNotFound",
+        )
 
     def card_text(self) -> str:
         readme = self.files_dir / "README.md"
@@ -174,16 +184,36 @@ class HubStore:
         validate_repo_id(repo_id)
         return self.root / f"{repo_type}s" / repo_id.replace("/", "--")
 
+    def not_here(self, repo_type: str, repo_id: str) -> str | None:
+        """Why the course hub knows of a repo it does not serve (a pipeline default, a repo teaching material uses)."""
+        path = self.root / NOT_IN_HUB_FILE
+        if not path.exists():
+            return None
+        return json.loads(path.read_text()).get(repo_type, {}).get(repo_id)
+
+    def missing_message(self, repo_type: str, repo_id: str) -> str:
+        kind = "dataset" if repo_type == "dataset" else "model"
+        mirror = f"{MIRROR_COMMAND} {'datasets/' if repo_type == 'dataset' else ''}{repo_id}"
+        known = self.not_here(repo_type, repo_id)
+        if known:
+            return (f"The {kind} {repo_id} ({known}) is not in this course hub; mirror it online with `{mirror}` on a "
+                    "connected machine, or run this code online.")
+        return (f"The {kind} {repo_id!r} is not in this course hub; if it exists on huggingface.co, mirror it online "
+                f"with `{mirror}` on a connected machine (check the spelling: `HfApi().list_{kind}s(search=...)` "
+                "lists what is here).")
+
+    def alias_target(self, repo_type: str, repo_id: str) -> str | None:
+        """The canonical id a legacy id redirects to ('gpt2' -> 'openai-community/gpt2'), or None."""
+        meta_file = self._folder(repo_type, repo_id) / "meta.json"
+        if not meta_file.exists():
+            return None
+        return json.loads(meta_file.read_text()).get("alias_of")
+
     def get(self, repo_type: str, repo_id: str) -> Repo:
         """The repo, following an alias (like 'gpt2' for 'openai-community/gpt2'). 404 RepoNotFound if absent."""
         folder = self._folder(repo_type, repo_id)
         if not (folder / "meta.json").exists():
-            raise HubError(
-                404,
-                f"Repository {repo_id!r} not found in the course hub. Check the spelling; "
-                "`HfApi().list_models(search=...)` lists what is there.",
-                "RepoNotFound",
-            )
+            raise HubError(404, self.missing_message(repo_type, repo_id), "RepoNotFound")
         meta = json.loads((folder / "meta.json").read_text())
         if meta.get("alias_of"):
             return self.get(repo_type, meta["alias_of"])
