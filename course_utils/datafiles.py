@@ -1,8 +1,8 @@
 """Every data file the course reads, checked row by row: a bad row is named by file, line and field.
 
-Used by the price and licence loaders of lessons 01-02 (`costs`, `licences`) and by the course hub build (reviews,
-catalogue), so a broken line in data/ stops with one sentence that says where, instead of a bare
-`JSONDecodeError` or a half-built hub.
+Used by the price and licence loaders of lessons 01-02 (`costs`, `licences`), lesson 07's summary points and by
+the course hub build (reviews, catalogue), so a broken line in data/ stops with one sentence that says where,
+instead of a bare `JSONDecodeError` or a half-built hub.
 """
 
 from __future__ import annotations
@@ -107,6 +107,21 @@ class LicenceFamily(_Row):
         return value
 
 
+class ProductPoints(_Row):
+    product_id: str = Field(pattern=r"^p\d{3}$")
+    product: str = NonEmpty
+    pros: list[str] = Field(min_length=1)
+    cons: list[str] = Field(min_length=1)
+
+    @field_validator("pros", "cons")
+    @classmethod
+    def _points_are_sentences(cls, value: list[str]) -> list[str]:
+        for point in value:
+            if not point.strip() or not point.strip().endswith("."):
+                raise ValueError(f"each point is one non-empty sentence ending in a full stop, got {point!r}")
+        return [point.strip() for point in value]
+
+
 def _where(path: Path) -> str:
     try:
         return str(path.relative_to(repo_root()))
@@ -200,3 +215,20 @@ def read_reviews(folder: Path | None = None) -> dict[str, list[dict]]:
             seen[r["id"]] = name
     return splits
 
+
+
+def read_points(path: Path | None = None, reviews: dict[str, list[dict]] | None = None) -> list[dict]:
+    """data/points/points.jsonl (lesson 07's summary references), checked; every product id and name must be the
+    reviews' own, and no product listed twice."""
+    path = Path(path or data_dir() / "points" / "points.jsonl")
+    rows = read_jsonl(path, ProductPoints)
+    names = {r["product_id"]: r["product"] for split in (reviews or read_reviews()).values() for r in split}
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=1):
+        if row["product_id"] in seen:
+            raise DataFileError(f"{_where(path)}, line {number}: product {row['product_id']} is listed twice.")
+        seen.add(row["product_id"])
+        if names.get(row["product_id"]) != row["product"]:
+            raise DataFileError(f"{_where(path)}, line {number}, field 'product': {row['product']!r} is not the name "
+                                f"of {row['product_id']} in data/reviews ({names.get(row['product_id'])!r}).")
+    return rows

@@ -20,7 +20,10 @@ from course_offline.runner import CHECKED_OUTPUT_MARK, execute_lesson, has_check
 LESSONS = lessons()
 PAPERMILL_LESSONS = [p for p in LESSONS if not has_checked_outputs(p)]
 # Smaller settings for the tests (the lessons' defaults are what `make course` runs and the README times).
-TEST_PARAMETERS: dict[str, dict] = {}
+TEST_PARAMETERS: dict[str, dict] = {
+    "07_comparing_models": {"n_items": 9, "n_served_items": 2, "n_products": 1, "n_boot": 100, "concurrency": 2,
+                            "summary_tokens": 16},
+}
 
 
 def test_lessons_are_discovered():
