@@ -1,5 +1,8 @@
 """Retry hosted-inference calls the polite way: exponential backoff that honours `Retry-After`.
 
+Taught in lesson 05, section 8.2: the lesson writes the policy in a few lines of tenacity, then imports this
+module's `with_retries` and checks that both make the same requests against the practice server.
+
 Built on tenacity (a maintained retry library), for any client whose errors carry the HTTP response
 (`huggingface_hub`'s HfHubHTTPError, `openai`'s APIStatusError, `httpx`'s HTTPStatusError):
 

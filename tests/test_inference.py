@@ -1,7 +1,9 @@
 """The course inference server driven through the stock clients (InferenceClient, its async twin, openai),
-every error case a lesson shows, a busy port, and bad input. Chat models are random-weight stand-ins: only
-mechanics are checked (types, shapes, status codes, streams that join to the full reply), never their text;
-the real all-MiniLM-L6-v2 is checked for meaning."""
+every error case a lesson shows, a busy port, and bad input. Chat goes to the real SmolLM2-135M-Instruct (it also
+answers every catalogue-only chat model): mechanics are checked (types, shapes, status codes, streams that join
+to the full reply), and of its text only what it reliably does greedily (a fixed factual answer, a summary closer
+in meaning to its product's reviews). The real all-MiniLM-L6-v2 is checked for meaning; the random-weight
+stand-ins (GPT-2, BART, DistilBERT) never on their text."""
 
 from __future__ import annotations
 
@@ -23,8 +25,8 @@ from course_offline.inference import InferenceServer, InferenceServerError, infe
 from course_utils.retry import with_retries
 
 TOKEN = "hf_inferencetestsessiontoken0000"
-CHAT = "Qwen/Qwen2.5-0.5B-Instruct"  # a stand-in with weights in the course hub
-HOSTED_CHAT = "Qwen/Qwen2.5-7B-Instruct"  # metadata only offline; providers: featherless-ai, together
+CHAT = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the real model, weights in the course hub
+HOSTED_CHAT = "Qwen/Qwen2.5-7B-Instruct"  # metadata only offline (providers: featherless-ai, together): SmolLM2 answers
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello."}]
@@ -61,12 +63,45 @@ def test_chat_completion_shapes_and_usage(fresh):
     assert out.choices[0].finish_reason in ("length", "stop")
 
 
+def test_catalogue_chat_models_get_the_real_smollm2_greedy_answer(fresh):
+    question = [{"role": "user", "content": "What is the capital of France?"}]
+    client = _chat_client(fresh)
+    direct = client.chat_completion(question, model=CHAT, max_tokens=12, temperature=0).choices[0].message.content
+    hosted = client.chat_completion(question, model=f"{HOSTED_CHAT}:together", max_tokens=12, temperature=0)
+    assert "Paris" in direct and hosted.choices[0].message.content == direct
+    assert hosted.model == f"{HOSTED_CHAT}:together"
+
+
+def test_review_summary_is_closer_to_its_products_reviews(fresh):
+    """Lesson 05's summary request (the prompt in prompts/, greedy): by the real MiniLM, it is nearer in meaning to
+    its product's reviews than to another category's product."""
+    from course_utils.data import load_reviews
+    from course_utils.paths import repo_root
+
+    reviews = load_reviews(split="train", verbose=False)
+    mine = [r for r in reviews if r["product_id"] == "p001"][:2]
+    other = [r for r in reviews if r["category"] != mine[0]["category"]]
+    other = [r for r in other if r["product_id"] == other[0]["product_id"]][:2]
+    system = (repo_root() / "prompts" / "summarize_reviews.txt").read_text(encoding="utf-8")
+    user = (f"Product: {mine[0]['product']}\n\nReviews:\n"
+            + "\n".join(f"- ({r['rating']}/5) {r['title']}: {r['text']}" for r in mine))
+    reply = _chat_client(fresh).chat_completion([{"role": "system", "content": system},
+                                                 {"role": "user", "content": user}],
+                                                model=HOSTED_CHAT, max_tokens=24, temperature=0)
+    summary = reply.choices[0].message.content
+    embed = InferenceClient(base_url=_task_url(fresh, MINILM), api_key=TOKEN).feature_extraction
+    s = embed(summary, normalize=True)
+    near = {name: float(s @ embed([r["text"] for r in group], normalize=True).mean(axis=0))
+            for name, group in (("mine", mine), ("other", other))}
+    assert near["mine"] > near["other"], (summary, near)
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_usage_counts_the_generated_tokens_and_never_exceeds_max_tokens(fresh, stream):
-    # random-weight text decoded and re-tokenised gives more tokens than were generated: count the generated ids
+    # decoded text re-tokenised can give another count than was generated: count the generated ids
     client = _chat_client(fresh)
     for seed in range(3):
-        kw = {"max_tokens": 48, "temperature": 0.7, "seed": seed}
+        kw = {"max_tokens": 12, "temperature": 0.7, "seed": seed}
         if stream:
             chunks = list(client.chat_completion(MESSAGES, model=HOSTED_CHAT, stream=True,
                                                  stream_options={"include_usage": True}, **kw))
@@ -75,8 +110,8 @@ def test_usage_counts_the_generated_tokens_and_never_exceeds_max_tokens(fresh, s
         else:
             out = client.chat_completion(MESSAGES, model=HOSTED_CHAT, **kw)
             finish, usage = out.choices[0].finish_reason, out.usage
-        assert 1 <= usage.completion_tokens <= 48
-        assert finish == ("length" if usage.completion_tokens == 48 else "stop")
+        assert 1 <= usage.completion_tokens <= 12
+        assert finish == ("length" if usage.completion_tokens == 12 else "stop")
 
 
 def test_text_generation_details_count_generated_tokens(fresh):
@@ -107,7 +142,10 @@ def test_provider_suffix_and_policies_are_accepted_like_the_router(fresh):
         assert client.chat_completion(MESSAGES, model=model, max_tokens=3).model == model
     reply = _post(fresh, "/v1/chat/completions", {"model": f"{HOSTED_CHAT}:together", "messages": MESSAGES,
                                                   "max_tokens": 2})
-    assert "stand-in" in reply.headers["x-course-served-by"]  # a metadata-only model says who answered
+    served = reply.headers["x-course-served-by"]  # a metadata-only model says who answered
+    assert served.startswith(CHAT) and f"stand-in for {HOSTED_CHAT}" in served
+    assert "stand-in" not in _post(fresh, "/v1/chat/completions", {"model": CHAT, "messages": MESSAGES,
+                                                                  "max_tokens": 2}).headers["x-course-served-by"]
     with pytest.raises(HfHubHTTPError) as err:
         client.chat_completion(MESSAGES, model=f"{HOSTED_CHAT}:groq", max_tokens=3)
     assert err.value.response.status_code == 400 and "together" in str(err.value)
@@ -163,6 +201,17 @@ def test_feature_extraction_and_similarity_mean_something(fresh):
     assert scores[0] > scores[1]
     cos = float(many[0] @ many[1] / np.linalg.norm(many[0]) / np.linalg.norm(many[1]))
     assert scores[0] == pytest.approx(cos, abs=1e-4)
+
+
+def test_task_methods_with_a_model_url_as_base_url(fresh):
+    """Lesson 05 section 4 offline: one client per model, base_url = its route; the calls name no model."""
+    embedder = InferenceClient(base_url=_task_url(fresh, MINILM), api_key=TOKEN)
+    one, two = embedder.feature_extraction("a cat"), embedder.feature_extraction(["a cat", "a kitten"])
+    assert one.shape == (384,) and two.shape == (2, 384) and np.allclose(one, two[0], atol=1e-5)
+    scores = embedder.sentence_similarity("a cat", ["a kitten", "a lorry"])
+    assert scores[0] > scores[1]
+    ranked = InferenceClient(base_url=_task_url(fresh, SST2), api_key=TOKEN).text_classification("I love it")
+    assert {r.label for r in ranked} == {"POSITIVE", "NEGATIVE"}
 
 
 def test_text_classification_summarization_text_generation(fresh):

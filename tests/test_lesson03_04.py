@@ -178,7 +178,47 @@ def test_plot_top_k_explains_bad_input(probs, k, match):
         plot_top_k(np.array(probs) if probs and isinstance(probs[0], list) else probs, FakeTokenizer(), k=k)
 
 
-# -- lesson 03 checkers (they run the stand-in GPT-2 from the session's course hub) -----------------
+# -- lesson 03 checkers (they run the real SmolLM2-135M-Instruct from the session's course hub) ----
+@pytest.fixture
+def lesson03_threads():
+    """Torch threads as setup() sets them in a lesson (COURSE_THREADS, 1 in the tests): on a busy 2-core machine
+    SmolLM2 runs several times slower with two threads than with one."""
+    import torch
+
+    from course_utils.threads import course_threads
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(course_threads() or before)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("lesson03_threads")
+def test_03_exercise_model_is_a_real_language_model():
+    """What the real model reliably does: a greedy factual answer, and a confident next-token distribution whose
+    entropy rises with temperature (sampling is only ever asserted through statistics and seeded repeatability)."""
+    import math
+
+    from course_utils.checks.lesson03 import _model_and_tokenizer, expected_sample, next_token_probabilities
+
+    model, tokenizer = _model_and_tokenizer()
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
+    out = model.generate(**inputs, max_new_tokens=12, do_sample=False, pad_token_id=tokenizer.eos_token_id)
+    assert "Paris" in tokenizer.decode(out[0, inputs["input_ids"].shape[1]:])
+
+    probs, _ = next_token_probabilities()
+    logits = probs.double().log()
+    entropies = []
+    for temperature in (0.5, 1.0, 2.0):
+        p = (logits / temperature).softmax(dim=-1)
+        entropies.append(-(p * p.clamp_min(1e-300).log()).sum().item())
+    assert entropies == sorted(entropies) and len(set(entropies)) == 3
+    assert entropies[1] < 0.5 * math.log(probs.shape[0]), "a trained model is far from uniform"
+    assert expected_sample(3) == expected_sample(3) != expected_sample(4)
+
+
+@pytest.mark.usefixtures("lesson03_threads")
 def test_03_1_accepts_the_argmax_and_explains_mistakes(capsys):
     from course_utils.checks.lesson03 import next_token_probabilities
 
@@ -196,6 +236,7 @@ def test_03_1_accepts_the_argmax_and_explains_mistakes(capsys):
     assert "not a token id" in out
 
 
+@pytest.mark.usefixtures("lesson03_threads")
 def test_03_1_accepts_the_argmax_in_its_natural_forms(capsys):
     import numpy as np
     import torch
@@ -231,6 +272,7 @@ def _exercise_sampler(seed_inside: bool, sample: bool = True, with_prompt: bool 
     return sample_fn
 
 
+@pytest.mark.usefixtures("lesson03_threads")
 def test_03_2_needs_a_seeded_sampler(capsys):
     assert check("03.2", _exercise_sampler(seed_inside=True)) is True
     assert check("03.2", _exercise_sampler(seed_inside=False)) is False
@@ -245,6 +287,7 @@ def test_03_2_needs_a_seeded_sampler(capsys):
     assert all(hint in out for hint in hints), out
 
 
+@pytest.mark.usefixtures("lesson03_threads")
 def test_03_3_compares_with_greedy_generate(capsys):
     import numpy as np
     import torch
@@ -280,9 +323,9 @@ def test_04_1_label_set(capsys):
 def test_04_1_accepts_any_iterable_of_label_names(capsys):
     from transformers import AutoConfig
 
-    from course_utils.checks.lesson04 import SENTIMENT_MODEL
+    from course_utils.checks.lesson04 import LESSON04_SENTIMENT_MODEL
 
-    id2label = AutoConfig.from_pretrained(SENTIMENT_MODEL).id2label
+    id2label = AutoConfig.from_pretrained(LESSON04_SENTIMENT_MODEL).id2label
     assert check("04.1", id2label.values()) is True, "dict_values, as config.id2label.values() returns"
     assert check("04.1", (label for label in id2label.values())) is True, "a generator"
     assert check("04.1", [0, 1]) is False
@@ -293,12 +336,11 @@ def test_04_1_accepts_any_iterable_of_label_names(capsys):
 
 def test_04_2_semantic_search_finds_the_relevant_review(capsys):
     """The real MiniLM: the top test review for the kettle-taste query is the kettle review about a plastic taste."""
-    from datasets import load_dataset
-
-    from course_utils.checks.lesson04 import REVIEWS_DATASET, _search_scores
+    from course_utils.checks.lesson04 import _search_scores
+    from course_utils.data import load_reviews
 
     ids, scores = _search_scores()
-    test = load_dataset(REVIEWS_DATASET, split="test")
+    test = load_reviews(split="test", verbose=False)
     best = test[int(scores["text"].argmax())]
     assert best["product"] == "Brewlark Electric Kettle" and "plastic" in best["text"]
     assert check("04.2", best["id"]) is True
@@ -323,3 +365,17 @@ def test_04_3_direct_probabilities_must_match_the_pipeline(capsys):
     assert check("04.3", [0.5, 0.5]) is False
     out = capsys.readouterr().out
     assert "off by" in out and "logits" in out and "label names" in out
+
+
+def test_04_smollm2_chat_pipeline_answers_a_fixed_question_greedily():
+    """Lesson 04 section 1 asserts this of the real SmolLM2-135M-Instruct (the course hub serves it offline)."""
+    import torch
+    from transformers import pipeline
+
+    generator = pipeline("text-generation", model="HuggingFaceTB/SmolLM2-135M-Instruct", dtype=torch.float32)
+    question = [{"role": "user", "content": "What is the capital of France?"}]
+    reply = generator(question, max_new_tokens=12, do_sample=False)[0]["generated_text"]
+    assert reply[:-1] == question and reply[-1]["role"] == "assistant" and "Paris" in reply[-1]["content"]
+    batched = generator([question, [{"role": "user", "content": "What is 2 + 2?"}]], max_new_tokens=12,
+                        do_sample=False, batch_size=2)
+    assert "Paris" in batched[0][0]["generated_text"][-1]["content"], "left padding: the batched prompt still gets it"

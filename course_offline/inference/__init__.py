@@ -145,8 +145,8 @@ def start_inference_server(port: int | None = None, verbose: bool = True, make_t
         os.environ[OLLAMA_VARIABLE] = server.url
     if verbose:
         print(f"Course inference server started in this kernel at {server.url} ({URL_VARIABLE} now points at it).")
-        print("  It answers the router's routes with the course hub's models; chat models are random-weight "
-              "stand-ins, so their text means nothing.")
+        print("  It answers the router's routes with the course hub's models; chat models without weights there "
+              "are answered by the real SmolLM2-135M-Instruct (header X-Course-Served-By).")
         print("  HF_TOKEN  " + ("not set: using a course-only token for this kernel (it works nowhere else)"
                                 if made_token else "set: the server accepts it and never logs it" if has_token
                                 else "not set: the server asks for no token"))

@@ -1,7 +1,8 @@
 """The models behind the course inference server: looked up on the Hub (HF_ENDPOINT), loaded once, run.
 
 Lookups go through `huggingface_hub.model_info` and loading through `from_pretrained`, so the server serves
-whatever Hub HF_ENDPOINT points at (offline: the course hub's stand-ins and the real all-MiniLM-L6-v2).
+whatever Hub HF_ENDPOINT points at (offline: the course hub's real SmolLM2-135M-Instruct and all-MiniLM-L6-v2,
+and random-weight stand-ins).
 Nothing here imports transformers or huggingface_hub at module import: setup() must run first.
 """
 
@@ -13,9 +14,10 @@ from dataclasses import dataclass, field
 
 # Router policies that may follow the model id instead of a provider name ("id:fastest").
 POLICIES = ("auto", "fastest", "cheapest", "preferred")
-# Catalogue-only chat models (no weights in the course hub) that providers serve online are answered by a
-# small random-weight stand-in of the same chat format; every such answer says so in X-Course-Served-By.
-CHAT_STAND_IN = {"Qwen/": "Qwen/Qwen2.5-0.5B-Instruct", "": "HuggingFaceTB/SmolLM2-135M-Instruct"}
+# Catalogue-only chat models (no weights in the course hub) that providers serve online are answered by the real
+# SmolLM2-135M-Instruct (its weights ship offline): real text from a much smaller model; every such answer says
+# so in X-Course-Served-By.
+CHAT_STAND_IN = "HuggingFaceTB/SmolLM2-135M-Instruct"
 CATALOGUE_ONLY_TAG = "course-catalogue-only"
 MAX_NEW_TOKENS = 512
 
@@ -106,7 +108,7 @@ class ModelRegistry:
                 raise InferenceError(400, f"Model {model_id} is not supported by any provider you can use here "
                                           "(in the course hub it is metadata only). Pick a model that lists "
                                           "inference providers on its page.")
-            served_by = next(v for k, v in CHAT_STAND_IN.items() if model_id.startswith(k))
+            served_by = CHAT_STAND_IN
         return Resolved(model, model_id, provider, served_by, info.pipeline_tag, tags)
 
     # -- loading ------------------------------------------------------------------------------------
@@ -254,10 +256,12 @@ class ModelRegistry:
 
 
 def _load_causal(repo_id: str):
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(repo_id)
-    model = AutoModelForCausalLM.from_pretrained(repo_id).eval()
+    # float32, not a checkpoint's bfloat16: the server runs on the CPU, where float32 is usually faster
+    model = AutoModelForCausalLM.from_pretrained(repo_id, dtype=torch.float32).eval()
     limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
     if limit:  # the model's own limit, not a tokenizer default (avoids a misleading length warning)
         tok.model_max_length = limit

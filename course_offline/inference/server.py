@@ -161,8 +161,11 @@ def _stop(data: dict, name: str = "stop") -> list[str] | None:
 
 
 def _served_headers(resolved: Resolved) -> dict:
-    served = resolved.served_by + (" (random-weight stand-in)" if resolved.stand_in
-                                   or "course-stand-in" in resolved.tags else "")
+    served = resolved.served_by
+    if resolved.stand_in:  # a catalogue-only model answered by a real small one
+        served += f" (stand-in for {resolved.model_id}, which has no weights in the course hub)"
+    elif "course-stand-in" in resolved.tags:
+        served += " (random-weight stand-in)"
     return {"X-Course-Served-By": served}
 
 

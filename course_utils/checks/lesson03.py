@@ -1,4 +1,8 @@
-"""Checkers for lesson 03 (running models directly). Each one runs the model itself to get the expected answer."""
+"""Checkers for lesson 03 (running models directly). Each one runs the model itself to get the expected answer.
+
+The exercises use the real SmolLM2-135M-Instruct as a plain language model, loaded in float32 as the lesson's
+exercise cell loads it (bfloat16 gives slightly different probabilities, so samples could differ).
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,25 @@ from functools import lru_cache
 
 from . import as_index, exercise
 
-EXERCISE_MODEL = "openai-community/gpt2"
-EXERCISE_PROMPT = "Open models are useful because"
+LESSON03_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+LESSON03_PROMPT = "Open models are useful because"
 SAMPLE_NEW_TOKENS = 10  # exercise 03.2
 GREEDY_NEW_TOKENS = 5  # exercise 03.3
 
 
 @lru_cache(maxsize=1)
 def _model_and_tokenizer():
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(EXERCISE_MODEL)
-    model = AutoModelForCausalLM.from_pretrained(EXERCISE_MODEL).eval()
+    tokenizer = AutoTokenizer.from_pretrained(LESSON03_MODEL)
+    model = AutoModelForCausalLM.from_pretrained(LESSON03_MODEL, dtype=torch.float32).eval()
     return model, tokenizer
 
 
 def _prompt_ids():
     model, tokenizer = _model_and_tokenizer()
-    return tokenizer(EXERCISE_PROMPT, return_tensors="pt")
+    return tokenizer(LESSON03_PROMPT, return_tensors="pt")
 
 
 def _as_ids(answer) -> list[int] | None:
@@ -38,8 +43,10 @@ def _as_ids(answer) -> list[int] | None:
     return None if any(i is None for i in ids) else ids
 
 
+@lru_cache(maxsize=1)
 def next_token_probabilities():
-    """(next-token probabilities after EXERCISE_PROMPT, the predicted distributions at every prompt position)."""
+    """(next-token probabilities after LESSON03_PROMPT, the predicted distributions at every prompt position).
+    Computed once: a forward pass is deterministic (read them, never change them in place)."""
     import torch
 
     model, _ = _model_and_tokenizer()
@@ -75,7 +82,8 @@ def _most_likely_token(answer) -> tuple[bool, str]:
 
 
 def expected_sample(seed: int) -> list[int]:
-    """The SAMPLE_NEW_TOKENS new ids gpt2 samples after EXERCISE_PROMPT with `set_seed(seed)` and defaults."""
+    """The SAMPLE_NEW_TOKENS new ids the exercise model samples after LESSON03_PROMPT with `set_seed(seed)` and
+    the other settings at their defaults."""
     from transformers import set_seed
 
     model, tokenizer = _model_and_tokenizer()
@@ -111,17 +119,24 @@ def _repeatable_sampling(answer) -> tuple[bool, str]:
     if runs[7][0] != expected:
         if len(runs[7][0]) == len(expected) + _prompt_ids()["input_ids"].shape[1]:
             return False, "return only the new tokens: slice off the prompt, out[0, prompt_length:]."
-        return False, (f"repeatable, but not what {EXERCISE_MODEL} samples with set_seed(seed), do_sample=True and "
-                       f"max_new_tokens={SAMPLE_NEW_TOKENS} (other settings left at their defaults).")
+        return False, (f"repeatable, but not what {LESSON03_MODEL} samples with set_seed(seed), do_sample=True and "
+                       f"max_new_tokens={SAMPLE_NEW_TOKENS} (other settings left at their defaults), loaded in "
+                       "float32 as the exercise cell loads it.")
     return True, "the same seed gives the same sample, and different seeds give different ones."
 
 
 def expected_greedy() -> list[int]:
+    """The GREEDY_NEW_TOKENS new ids greedy generate() gives after LESSON03_PROMPT."""
+    return list(_greedy_ids())
+
+
+@lru_cache(maxsize=1)
+def _greedy_ids() -> tuple[int, ...]:  # greedy decoding is deterministic: generate once per process
     model, tokenizer = _model_and_tokenizer()
     inputs = _prompt_ids()
     out = model.generate(**inputs, do_sample=False, max_new_tokens=GREEDY_NEW_TOKENS,
                          pad_token_id=tokenizer.eos_token_id)
-    return out[0, inputs["input_ids"].shape[1]:].tolist()
+    return tuple(out[0, inputs["input_ids"].shape[1]:].tolist())
 
 
 @exercise("03.3")

@@ -8,17 +8,17 @@ from functools import lru_cache
 
 from . import exercise
 
-SENTIMENT_MODEL = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
-EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-EXERCISE_QUERY = "my tea tastes strange after I boil the water"  # exercise 04.2: searched in the test split
-EXERCISE_TEXT = "The lid sticks a little, but it boils water fast and looks great."  # exercise 04.3
+LESSON04_SENTIMENT_MODEL = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
+LESSON04_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+LESSON04_QUERY = "my tea tastes strange after I boil the water"  # exercise 04.2: searched in the test split
+LESSON04_TEXT = "The lid sticks a little, but it boils water fast and looks great."  # exercise 04.3
 
 
 @exercise("04.1")
 def _label_set(answer) -> tuple[bool, str]:
     from transformers import AutoConfig
 
-    expected = set(AutoConfig.from_pretrained(SENTIMENT_MODEL).id2label.values())
+    expected = set(AutoConfig.from_pretrained(LESSON04_SENTIMENT_MODEL).id2label.values())
     if isinstance(answer, dict):
         return False, "that looks like id2label: give its values, the label names, e.g. set(config.id2label.values())."
     if isinstance(answer, (str, bytes)) or not isinstance(answer, Iterable):
@@ -36,14 +36,14 @@ def _label_set(answer) -> tuple[bool, str]:
 
 @lru_cache(maxsize=1)
 def _search_scores():
-    """Cosine similarity of EXERCISE_QUERY to each test review, embedded as text and as 'title. text'."""
+    """Cosine similarity of LESSON04_QUERY to each test review, embedded as text and as 'title. text'."""
     from sentence_transformers import SentenceTransformer
 
     from ..data import load_reviews
 
     test = load_reviews(split="test", verbose=False)
-    model = SentenceTransformer(EMBEDDING_MODEL)
-    query = model.encode([EXERCISE_QUERY], normalize_embeddings=True)
+    model = SentenceTransformer(LESSON04_EMBEDDING_MODEL)
+    query = model.encode([LESSON04_QUERY], normalize_embeddings=True)
     texts, titles = list(test["text"]), list(test["title"])
     scores = {}
     for name, inputs in (("text", texts), ("title. text", [f"{t}. {x}" for t, x in zip(titles, texts, strict=True)])):
@@ -71,11 +71,11 @@ def _closest_review(answer) -> tuple[bool, str]:
                    "Encode the query and every review text, then take the argmax of the similarities.")
 
 
-def expected_sentiment(text: str = EXERCISE_TEXT) -> dict[str, float]:
+def expected_sentiment(text: str = LESSON04_TEXT) -> dict[str, float]:
     """What the sentiment pipeline returns for `text`, as {label: probability}."""
     from transformers import pipeline
 
-    classifier = pipeline("sentiment-analysis", model=SENTIMENT_MODEL)
+    classifier = pipeline("sentiment-analysis", model=LESSON04_SENTIMENT_MODEL)
     return {row["label"]: row["score"] for row in classifier(text, top_k=None)}
 
 
