@@ -245,7 +245,7 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True, infer
     inference_url = _start_inference(mode == "course hub") if inference else None
     course = Course(mode, endpoint, hf_home, device, n_threads, seed, inference_url)
     if verbose:
-        what = {"course hub": "local course hub: real MiniLM, tiny random stand-ins, catalogue metadata",
+        what = {"course hub": "local course hub: real MiniLM, SmolLM2 and Gemma 3; random-weight stand-ins; catalogue",
                 "huggingface.co": "the Hugging Face Hub (online)",
                 "custom endpoint": "a Hub-compatible endpoint from HF_ENDPOINT"}[mode]
         print("Open Models Course setup")
