@@ -14,7 +14,6 @@ for the GPU to finish; without it, `measure(lambda: model(**inputs))` times litt
 
 from __future__ import annotations
 
-import operator
 import statistics
 import time
 from collections.abc import Callable
@@ -66,13 +65,10 @@ class Timing:
 
 
 def _whole_number(value) -> int | None:
-    """`value` as an int if it is a whole number (an int or a numpy integer; not a bool), else None."""
-    if isinstance(value, bool):
-        return None
-    try:
-        return operator.index(value)
-    except TypeError:
-        return None
+    """`value` as an int if it is a whole number (an int, a numpy integer or a 0-d tensor; not a bool), else None."""
+    from .checks import as_index  # the one reader of "a whole number" answers
+
+    return as_index(value)
 
 
 def measure(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1,

@@ -219,6 +219,24 @@ def _card_fields(entry: dict | None, pipeline_tag: str, library: str, extra_tags
 _WEIGHT_FORMAT_TAGS = {"pytorch", "tf", "jax", "onnx", "rust", "coreml", "openvino", "gguf", "tflite"}
 
 
+def _about(entry: dict, as_of: str, title: str) -> str:
+    """The catalogue's description of the real model, for a card."""
+    return f"""
+## {title}
+{entry['summary']}
+
+## Intended uses
+{entry['intended_uses']}
+
+## Limitations
+{entry['limitations']}
+
+## Popularity (approximate, as of {as_of})
+About {entry['downloads']:,} downloads in the last 30 days and {entry['likes']:,} likes on huggingface.co, recalled
+from the model page by the course authors, not measured by the course.
+"""
+
+
 def standin_card(standin: StandIn, entry: dict | None, as_of: str, revisions: tuple[str, ...] = ()) -> str:
     extras = (", label names" if standin.labels else "") + (", chat template" if standin.chat_template else "")
     body = f"""**Course stand-in with random weights: its output means nothing.**
@@ -240,20 +258,7 @@ Use it to learn the mechanics: shapes, types, the API. Never read meaning into w
 The real model: https://huggingface.co/{standin.repo_id}
 """
     if entry:
-        body += f"""
-## About the real model
-{entry['summary']}
-
-## Intended uses
-{entry['intended_uses']}
-
-## Limitations
-{entry['limitations']}
-
-## Popularity (approximate, as of {as_of})
-About {entry['downloads']:,} downloads in the last 30 days and {entry['likes']:,} likes on huggingface.co, recalled
-from the model page by the course authors, not measured by the course.
-"""
+        body += _about(entry, as_of, "About the real model")
     tags = ["course-stand-in"] + ([] if not standin.chat_template else ["conversational"])
     fields = _card_fields(entry, standin.pipeline_tag, "transformers", tags)
     fields["tags"] = [t for t in fields["tags"] if t not in _WEIGHT_FORMAT_TAGS]  # a stand-in has safetensors only
@@ -304,20 +309,7 @@ which computes in the quantized format, answers differently again: compare engin
     if model.license == "gemma":
         body += "\nUse is governed by the Gemma Terms of Use: https://ai.google.dev/gemma/terms\n"
     if entry:
-        body += f"""
-## About the model
-{entry['summary']}
-
-## Intended uses
-{entry['intended_uses']}
-
-## Limitations
-{entry['limitations']}
-
-## Popularity (approximate, as of {as_of})
-About {entry['downloads']:,} downloads in the last 30 days and {entry['likes']:,} likes on huggingface.co, recalled
-from the model page by the course authors, not measured by the course.
-"""
+        body += _about(entry, as_of, "About the model")
     tags = ["course-real-model"] + (["gguf"] if gguf else []) + (["conversational"] if model.conversational else [])
     fields = _card_fields(entry, "text-generation", "transformers", tags)
     fields["license"] = model.license
