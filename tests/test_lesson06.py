@@ -1,6 +1,9 @@
 """Lesson 06's plumbing outside the servers: StreamClock (time to first token, tokens per second) and the
 exercise checkers' refusals of wrong answers. The servers have their own tests (test_serving, test_gguf,
-test_ollama)."""
+test_ollama).
+
+Mechanics only, so the tiny random-weight Qwen2.5-0.5B-Instruct stand-in answers here (also inside checker 06.1,
+whose chat model is patched to it); the lesson's own run checks the solutions against the real SmolLM2."""
 
 from __future__ import annotations
 
@@ -10,10 +13,16 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
 
-from course_utils.checks import check
+from course_utils.checks import check, lesson06
 from course_utils.timing import StreamClock, StreamTiming
 
-CHAT = "HuggingFaceTB/SmolLM2-135M-Instruct"
+CHAT = "Qwen/Qwen2.5-0.5B-Instruct"  # a tiny stand-in: loads and generates in a moment
+
+
+@pytest.fixture
+def fast_checker(monkeypatch):
+    """Checker 06.1 against the stand-in instead of the lesson's real SmolLM2 (the same checks, faster)."""
+    monkeypatch.setattr(lesson06, "LESSON06_CHAT_MODEL", CHAT)
 
 
 def fake_clock(times):
@@ -82,7 +91,7 @@ def test_stream_clock_times_generate_and_a_pipeline(chat_model):
 
 
 # -- checkers: wrong answers are refused with a useful message ----------------------------------------------------
-def test_checker_06_1_refuses_counting_chunks_wrongly(capsys):
+def test_checker_06_1_refuses_counting_chunks_wrongly(fast_checker, capsys):
     def counts_pieces_plus_one(client, model, messages, max_tokens):
         text, pieces = "", 0
         for chunk in client.chat.completions.create(model=model, messages=messages, max_tokens=max_tokens,
@@ -127,7 +136,7 @@ def test_checker_06_3_wants_growing_waits_and_the_last_error_itself(capsys):
     assert check("06.3", _retrying(reraise=True, wait=wait_exponential(multiplier=0.06, max=1)))
 
 
-def test_checker_06_1_wants_a_stream(capsys):
+def test_checker_06_1_wants_a_stream(fast_checker, capsys):
     def not_streamed(client, model, messages, max_tokens):
         reply = client.chat.completions.create(model=model, messages=messages, max_tokens=max_tokens)
         return reply.choices[0].message.content, reply.usage.completion_tokens

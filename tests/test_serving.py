@@ -1,7 +1,8 @@
 """course_utils.serving: local servers started from a notebook (lesson 06).
 
-The real `transformers serve` runs once for the module with the course hub's random-weight stand-in, so only
-the mechanics are asserted, never the text. The other tests use tiny Python commands that start in a moment.
+The real `transformers serve` runs once for the module with the course hub's tiny random-weight
+Qwen2.5-0.5B-Instruct stand-in (it loads in a moment), so only the mechanics are asserted, never the text. The
+other tests use tiny Python commands that start in a moment.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from course_offline.servers import bind_socket
 from course_utils.paths import build_dir
 from course_utils.serving import LocalServer, LocalServerError, llama_cpp_server, transformers_serve
 
-MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+MODEL = "Qwen/Qwen2.5-0.5B-Instruct"  # a tiny stand-in: the mechanics, fast
 MESSAGES = [{"role": "user", "content": "Say hello."}]
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 # A healthy server in a fraction of a second: GET / answers 200 with a directory listing.
@@ -134,7 +135,8 @@ def test_llama_cpp_server_command(tmp_path):
     argv = server._argv()
     assert argv[:3] == [sys.executable, "-m", "llama_cpp.server"]
     assert argv[argv.index("--port") + 1] == str(server.port)
-    assert argv[argv.index("--n_threads") + 1] == "2" and argv[argv.index("--n_ctx") + 1] == "256"
+    assert argv[argv.index("--n_threads") + 1] == argv[argv.index("--n_threads_batch") + 1] == "2"
+    assert argv[argv.index("--n_ctx") + 1] == "256"
     assert server.health_path == "/v1/models" and server.env["OMP_NUM_THREADS"] == "2"
 
 

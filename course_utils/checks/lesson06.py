@@ -9,7 +9,7 @@ import time
 
 from . import exercise
 
-LESSON06_CHAT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+LESSON06_CHAT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the lesson's model: the learner has it already
 LESSON06_EMBED_MODEL = "all-minilm"  # Ollama's name for sentence-transformers/all-MiniLM-L6-v2
 LESSON06_MESSAGES = [{"role": "user", "content": "Name one reason to run a model on your own machine."}]
 
@@ -107,7 +107,7 @@ def _two_backends(answer) -> tuple[bool, str]:
             if got != reference.choices[0].message.content:
                 return False, (f"against {name} the reply differs from a greedy reply of 8 tokens: use "
                                "max_tokens=8 and temperature=0, and return choices[0].message.content unchanged "
-                               "(offline the stand-in's reply may be only whitespace: don't strip it).")
+                               "(don't strip or edit it: the checker compares the text exactly).")
     return True, "one function, two servers: only base_url and api_key changed."
 
 
