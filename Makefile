@@ -26,7 +26,7 @@ help:
 	@echo "make setup   - only install (.venv, the course kernel)"
 	@echo "make repair  - reinstall the pinned packages (after [FAIL] lines in the environment check)"
 	@echo "make browser - install Debian's Chromium for the browser tests (as root; the tests skip without it)"
-	@echo "make lint    - ruff over course_utils and tests"
+	@echo "make lint    - ruff over the packages, the tests and the lessons' code cells"
 	@echo "make clean   - remove build output (build/)"
 
 setup: $(SETUP_STAMP)
@@ -91,7 +91,7 @@ hub-stop:
 	@if [ -f build/course-hub.pid ]; then kill $$(cat build/course-hub.pid) 2>/dev/null || true; rm -f build/course-hub.pid; echo "course hub stopped"; else echo "no background course hub recorded"; fi
 
 lint: setup
-	$(VENV)/bin/ruff check course_utils tests conftest.py
+	$(VENV)/bin/ruff check course_utils course_offline tests conftest.py notebooks
 
 clean: hub-stop
 	rm -rf build
