@@ -128,7 +128,8 @@ def test_checker_06_3_wants_growing_waits_and_the_last_error_itself(capsys):
     from tenacity import wait_exponential, wait_fixed
 
     assert not check("06.3", _retrying(reraise=True, wait=wait_fixed(0)))
-    assert "wait between tries" in capsys.readouterr().out
+    # no wait at all; on a loaded machine the gaps are a few ms of request time, which "did not grow" names too
+    assert "between tries" in capsys.readouterr().out
     assert not check("06.3", _retrying(reraise=False, wait=wait_exponential(multiplier=0.06, max=1)))
     assert "reraise=True" in capsys.readouterr().out
     assert not check("06.3", _retrying(reraise=True, wait=wait_fixed(0.1)))
