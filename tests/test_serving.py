@@ -115,17 +115,6 @@ def test_transformers_serve_command_and_environment(tmp_path):
     assert MODEL not in transformers_serve(threads=1).command
 
 
-@pytest.mark.parametrize(("value", "threads"), [("3", 3), (" 2 ", 2), ("0", None), ("many", None), ("", None)])
-def test_course_threads_is_read_in_one_place(monkeypatch, value, threads):
-    import course_utils.serving as serving
-    from course_utils.threads import course_threads
-
-    monkeypatch.setenv("COURSE_THREADS", value)
-    assert course_threads() == threads
-    if threads is not None:  # otherwise torch's own count
-        assert serving._default_threads() == threads
-
-
 def test_llama_cpp_server_command(tmp_path):
     gguf = tmp_path / "model.gguf"
     with pytest.raises(LocalServerError, match="No GGUF file"):

@@ -1,4 +1,5 @@
-"""setup(), the environment check and tokens. setup() runs in fresh interpreters, as in a new kernel."""
+"""course_utils/session.py: setup() (online or course hub, HF_ENDPOINT before huggingface_hub loads, clear refusals)
+and a course hub that stops mid-lesson. setup() runs in fresh interpreters, as in a new kernel."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ import sys
 import textwrap
 
 import pytest
-
-from course_utils.environment import PackageCheck, check_environment, pinned_requirements
-from course_utils.tokens import load_dotenv_file, token_status
 
 FAKE_TOKEN = "hf_" + "FakeTokenForTestsOnly" * 2
 
@@ -144,57 +142,6 @@ def test_setup_local_starts_a_background_hub(hub, tmp_path):
     finally:
         if pid_file.exists():
             os.kill(int(pid_file.read_text()), signal.SIGTERM)
-
-
-def test_environment_check_passes_here_and_reports_failures(capsys):
-    checks = check_environment(include_dev=True)
-    out = capsys.readouterr().out
-    assert checks and all(c.ok for c in checks), [c.line() for c in checks if not c.ok]
-    assert "[OK] torch" in out and "[OK] transformers" in out and "[OK] nbval" in out
-    assert pinned_requirements()["torch"] == "2.13.0"
-    assert "nbval" not in pinned_requirements()  # dev tools only with include_dev
-    assert PackageCheck("torch", "2.13.0", "2.13.0+cpu").ok  # local build tags are fine
-    wrong = PackageCheck("transformers", "5.23.0", "4.57.0")
-    missing = PackageCheck("peft", "0.21.2", None)
-    assert not wrong.ok and wrong.line().startswith("[FAIL]") and "4.57.0" in wrong.line()
-    assert not missing.ok and "not installed" in missing.line()
-
-
-def test_a_missing_llama_cpp_build_is_named_as_lesson_06s_not_the_course(capsys, monkeypatch):
-    """A learner whose llama.cpp compile failed can still do lessons 00-05: the check says so."""
-    import course_utils.environment as environment
-
-    real = environment.installed_version
-    monkeypatch.setattr(environment, "installed_version",
-                        lambda name: None if name == "llama-cpp-python" else real(name))
-    checks = check_environment()
-    out = capsys.readouterr().out
-    assert [c.name for c in checks if not c.ok] == ["llama-cpp-python"]
-    assert "[FAIL] llama-cpp-python" in out and "lessons 00-05 run without it" in out
-    assert "The core packages match" in out and "make repair" in out
-
-
-def test_tokens_from_dotenv_are_loaded_but_never_shown(tmp_path, monkeypatch):
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    env_file = tmp_path / ".env"
-    env_file.write_text(f"HF_TOKEN={FAKE_TOKEN}\n")
-    assert token_status() == {"HF_TOKEN": "not set"}
-    assert load_dotenv_file(env_file) == env_file
-    assert os.environ["HF_TOKEN"] == FAKE_TOKEN
-    assert token_status() == {"HF_TOKEN": "set"}
-    assert FAKE_TOKEN not in repr(token_status())
-    monkeypatch.setenv("HF_TOKEN", "from-the-shell")
-    load_dotenv_file(env_file)  # what the shell set wins over .env
-    assert os.environ["HF_TOKEN"] == "from-the-shell"
-    assert load_dotenv_file(tmp_path / "missing.env") is None
-
-
-def test_a_token_saved_by_login_counts(tmp_path, monkeypatch):
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.setenv("HF_HOME", str(tmp_path))
-    assert token_status() == {"HF_TOKEN": "not set"}
-    (tmp_path / "token").write_text(FAKE_TOKEN)
-    assert token_status() == {"HF_TOKEN": "saved by hf auth login"}
 
 
 def test_a_course_hub_that_stops_mid_lesson_is_named_within_seconds(tmp_path):
