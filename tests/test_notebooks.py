@@ -21,8 +21,8 @@ LESSONS = lessons()
 PAPERMILL_LESSONS = [p for p in LESSONS if not has_checked_outputs(p)]
 # Smaller settings for the tests (the lessons' defaults are what `make course` runs and the README times).
 TEST_PARAMETERS: dict[str, dict] = {
-    "07_comparing_models": {"n_items": 9, "n_served_items": 2, "n_products": 1, "n_boot": 100, "concurrency": 2,
-                            "summary_tokens": 16},
+    "07_comparing_models": {"n_items": 9, "n_served_items": 2, "n_concurrent_items": 2, "n_products": 1, "n_boot": 100,
+                            "concurrency": 2, "summary_tokens": 16},
 }
 
 
