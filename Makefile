@@ -103,6 +103,8 @@ hub: hub-build
 
 hub-stop:
 	@if [ -f build/course-hub.pid ]; then kill $$(cat build/course-hub.pid) 2>/dev/null || true; rm -f build/course-hub.pid; echo "course hub stopped"; else echo "no background course hub recorded"; fi
+	@# lesson servers (transformers serve, llama.cpp) whose kernel was killed before it could stop them
+	@if [ -x $(PY) ]; then $(PY) -c "from course_utils.serving import stop_orphaned_servers as s; s()"; fi
 
 lint: setup
 	$(VENV)/bin/ruff check course_utils course_offline tests conftest.py notebooks

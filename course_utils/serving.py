@@ -7,13 +7,17 @@
         client.chat.completions.create(model="HuggingFaceTB/SmolLM2-135M-Instruct", messages=[...])
 
 Each server is a child process in its own process group, on 127.0.0.1 and a free port, logging to
-build/servers/NAME-PORT.log. Leaving the `with` block, `stop()` or the end of the kernel stops it.
+build/servers/NAME-PORT.log. Leaving the `with` block, `stop()` or the end of the kernel stops it. A kernel that is
+killed (the out-of-memory killer, SIGKILL) runs no exit handler, so each running server also leaves a record,
+NAME-PORT.json, naming the kernel; `setup()` and `make hub-stop` stop the servers whose kernel is gone
+(`stop_orphaned_servers`). The newest 20 logs are kept.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import re
 import signal
@@ -25,16 +29,19 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+import psutil
+
 from course_offline.servers import bind_socket
 
 from .paths import build_dir
 from .threads import course_threads
 
-__all__ = ["LocalServer", "LocalServerError", "llama_cpp_server", "transformers_serve"]
+__all__ = ["LocalServer", "LocalServerError", "llama_cpp_server", "stop_orphaned_servers", "transformers_serve"]
 
 PORT_PLACEHOLDER = "{port}"
 _POLL_SECONDS = 0.2
 _STOP_SECONDS = 10.0
+_KEEP_LOGS = 20  # server logs kept in a log folder; older ones (of servers no longer running) are removed
 _SECRET_NAME = re.compile(r"TOKEN|KEY|SECRET|PASSWORD", re.IGNORECASE)
 _HF_TOKEN = re.compile(r"\bhf_[A-Za-z0-9]{20,}")
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 never goes via a proxy
@@ -115,6 +122,11 @@ class LocalServer:
     def log_path(self) -> Path:
         return self._log_path or build_dir() / "servers" / f"{self.name}-{self.port}.log"
 
+    @property
+    def record_path(self) -> Path:
+        """Written while the server runs: its pid and the kernel's, so a later setup() can stop an orphan."""
+        return self.log_path.with_suffix(".json")
+
     def _argv(self) -> list[str]:
         return [part.replace(PORT_PLACEHOLDER, str(self.port)) for part in self.command]
 
@@ -183,6 +195,8 @@ class LocalServer:
                     f"{self.name}: could not run {self._argv()[0]!r} ({exc.strerror}). Is it installed in this "
                     "environment? `make repair` reinstalls the course's packages.")) from None
         atexit.register(self.stop)  # a kernel that exits or restarts leaves no server behind
+        _write_record(self.record_path, self._owned, self.name, self.port)  # and one that is killed, its record
+        _prune_logs(path.parent)
         try:
             self._wait_healthy()
         except BaseException:  # KeyboardInterrupt (the notebook's stop button) included
@@ -240,6 +254,8 @@ class LocalServer:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(_STOP_SECONDS)
             atexit.unregister(self.stop)
+            with contextlib.suppress(OSError):
+                self.record_path.unlink()
 
     @staticmethod
     def _signal(process: subprocess.Popen, sig: int) -> None:
@@ -258,6 +274,64 @@ class LocalServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _started(pid: int) -> float | None:
+    """A process's start time (tells it apart from a later process that got the same pid), or None if gone."""
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def _write_record(path: Path, process: subprocess.Popen, name: str, port: int) -> None:
+    record = {"name": name, "port": port, "pid": process.pid, "started": _started(process.pid),
+              "kernel_pid": os.getpid(), "kernel_started": _started(os.getpid())}
+    path.write_text(json.dumps(record), encoding="utf-8")
+
+
+def _prune_logs(folder: Path, keep: int = _KEEP_LOGS) -> None:
+    """Keep the newest `keep` logs; a log whose server still runs (its record exists) is never removed."""
+    logs = sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in logs[keep:]:
+        if not old.with_suffix(".json").exists():
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+def stop_orphaned_servers(folder: Path | None = None, verbose: bool = True) -> list[str]:
+    """Stop the servers whose kernel died without stopping them (killed, out of memory); returns what was stopped.
+
+    Each running LocalServer keeps a record beside its log (build/servers/ by default). A record whose kernel is
+    gone and whose server still runs (the same process: pid and start time) is an orphan: its process group gets
+    SIGTERM, then SIGKILL. Records of servers that ended are removed; live kernels' servers are left alone.
+    """
+    stopped = []
+    for path in sorted((folder or build_dir() / "servers").glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            pid, kernel = int(record["pid"]), int(record["kernel_pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a server record
+        if record.get("kernel_started") is not None and _started(kernel) == record["kernel_started"]:
+            continue  # its kernel still runs: that kernel stops it
+        if record.get("started") is not None and _started(pid) == record["started"]:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    if hasattr(os, "killpg"):
+                        os.killpg(pid, sig)  # its own group (start_new_session): the group id is its pid
+                    else:
+                        os.kill(pid, sig)
+                with contextlib.suppress(psutil.Error):
+                    psutil.Process(pid).wait(_STOP_SECONDS / 2)
+                if _started(pid) is None:
+                    break
+            stopped.append(f"{record.get('name', 'server')} on port {record.get('port')} (pid {pid})")
+        with contextlib.suppress(OSError):
+            path.unlink()
+    if stopped and verbose:
+        print(f"Stopped {len(stopped)} server(s) left running by a kernel that died: {', '.join(stopped)}.")
+    return stopped
 
 
 def _threads_env(threads: int | None, env: dict[str, str | None] | None) -> tuple[int, dict[str, str | None]]:

@@ -222,6 +222,9 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True, infer
     inference=True (lessons that call hosted models): offline, start the course inference server for this kernel.
     """
     tokens.load_dotenv_file()
+    from .serving import stop_orphaned_servers
+
+    orphans = stop_orphaned_servers(verbose=False)  # servers of a kernel that was killed before it could stop them
     choice = os.environ.get("COURSE_HUB", "auto").strip().lower() or "auto"
     if choice not in MODES:
         raise CourseSetupError(f"COURSE_HUB={choice!r}: use one of {', '.join(MODES)}.")
@@ -262,4 +265,6 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True, infer
                   + (" (course inference server in this kernel: answers the router's routes with the course hub's"
                      " models, and Ollama's API)" if mode == "course hub" and inference_url else ""))
         print(f"  versions  python {sys.version.split()[0]}, {environment.key_versions()}")
+        if orphans:
+            print(f"  stopped   {len(orphans)} server(s) left running by a kernel that died: {', '.join(orphans)}")
     return course

@@ -7,6 +7,7 @@ other tests use tiny Python commands that start in a moment.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -291,3 +292,74 @@ def test_the_server_stops_when_the_interpreter_exits(tmp_path):
     pid = int(done.stdout.split()[0])
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def _start_in_a_kernel_and_kill_it(tmp_path) -> int:
+    """A stand-in kernel starts a server, then dies by SIGKILL (no exit handler runs); returns the server's pid."""
+    code = textwrap.dedent(f"""
+        import os, signal
+        from course_utils.serving import LocalServer
+        server = LocalServer({HTTP_SERVER!r}, port=0, name="http", health_path="/",
+                             log_path={str(tmp_path / "http.log")!r}).start()
+        print(server.process.pid, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == -9, done.stderr
+    return int(done.stdout.split()[0])
+
+
+def test_a_killed_kernels_server_is_found_and_stopped(tmp_path, capsys):
+    from course_utils.serving import stop_orphaned_servers
+
+    pid = _start_in_a_kernel_and_kill_it(tmp_path)
+    os.kill(pid, 0)  # the server outlived its kernel: atexit never ran
+    port = json.loads((tmp_path / "http.json").read_text())["port"]
+    assert stop_orphaned_servers(tmp_path) == [f"http on port {port} (pid {pid})"]
+    assert "left running by a kernel that died: http on port" in capsys.readouterr().out
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the orphaned server is still running")
+    assert not (tmp_path / "http.json").exists(), "its record is removed"
+    assert stop_orphaned_servers(tmp_path) == [], "a second sweep finds nothing"
+
+
+def test_a_live_kernels_server_is_left_alone(log):
+    from course_utils.serving import stop_orphaned_servers
+
+    with LocalServer(HTTP_SERVER, port=0, name="http", health_path="/", log_path=log) as server:
+        assert server.record_path.exists()
+        assert stop_orphaned_servers(log.parent, verbose=False) == []
+        assert server.running
+    assert not server.record_path.exists(), "stop() removes the record"
+
+
+def test_a_record_whose_server_ended_is_removed_and_nothing_is_signalled(tmp_path):
+    from course_utils.serving import stop_orphaned_servers
+
+    record = tmp_path / "gone-1234.json"  # a dead kernel (pid 2**22 + 1 is past Linux's pid_max) and a dead server
+    record.write_text(json.dumps({"name": "gone", "port": 1234, "pid": 2**22 + 1, "started": 1.0,
+                                  "kernel_pid": 2**22 + 2, "kernel_started": 1.0}))
+    (tmp_path / "notes.json").write_text("{}")  # not a record: left as it is
+    assert stop_orphaned_servers(tmp_path, verbose=False) == []
+    assert not record.exists() and (tmp_path / "notes.json").exists()
+
+
+def test_logs_rotate_but_a_running_servers_log_stays(tmp_path):
+    from course_utils.serving import _KEEP_LOGS
+
+    for i in range(_KEEP_LOGS + 5):
+        old = tmp_path / f"old-{i}.log"
+        old.write_text("x")
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
+    (tmp_path / "old-0.json").write_text("{}")  # the oldest log's server still runs
+    with LocalServer(HTTP_SERVER, port=0, name="http", health_path="/", log_path=tmp_path / "new.log"):
+        logs = sorted(p.name for p in tmp_path.glob("*.log"))
+    assert len(logs) == _KEEP_LOGS + 1 and "new.log" in logs and "old-0.log" in logs
+    assert "old-1.log" not in logs and f"old-{_KEEP_LOGS + 4}.log" in logs

@@ -176,3 +176,24 @@ def test_a_course_hub_that_stops_mid_lesson_is_named_within_seconds(tmp_path):
     assert seconds < 5, "no retries with growing waits"
     assert "re-run the setup cell" in result.stdout and "make hub" in result.stdout
     assert "Retrying" not in result.stderr
+
+
+def test_setup_stops_the_servers_of_a_kernel_that_was_killed(hub, tmp_path):
+    env = {"COURSE_BUILD_DIR": str(tmp_path)}
+    killed = run_python("""
+        import os, signal
+        import sys
+        from course_utils.serving import LocalServer
+        server = LocalServer([sys.executable, "-m", "http.server", "{port}", "--bind", "127.0.0.1"], port=0,
+                             name="http", health_path="/").start()
+        print(server.process.pid, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """, env=env)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    pid = int(killed.stdout.split()[0])
+    os.kill(pid, 0)  # still running after its kernel died
+    result = run_python("from course_utils import setup; setup()", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "stopped   1 server(s) left running by a kernel that died: http on port" in result.stdout
+    assert f"(pid {pid})" in result.stdout
+    assert not list((tmp_path / "servers").glob("*.json"))
