@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import socket
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -387,6 +388,47 @@ def test_malformed_commit_writes_nothing(hub, hf_api, body):
     assert hf_api.model_info(repo_id).sha == before
     assert hf_api.list_repo_files(repo_id) == []
     assert not (hub.root / "escape.txt").exists() and not (hub.root / "models" / "escape.txt").exists()
+
+
+def test_an_upload_cut_off_half_way_leaves_the_repo_as_it_was(hub, hf_api):
+    """A client killed mid-upload: the hub gets half a commit body, then the connection closes."""
+    from urllib.parse import urlsplit
+
+    repo_id = "course-learner/cut-off-upload"
+    hf_api.create_repo(repo_id, exist_ok=True)
+    hf_api.upload_file(path_or_fileobj=b"version 1", path_in_repo="weights.bin", repo_id=repo_id)
+    before = hf_api.model_info(repo_id).sha
+    big = base64.b64encode(b"version 2" * 200_000).decode()
+    body = _commit_body({"key": "header", "value": {"summary": "v2"}},
+                        {"key": "file", "value": {"path": "weights.bin", "encoding": "base64", "content": big}})
+    address = urlsplit(hub.url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
+        conn.sendall(f"POST /api/models/{repo_id}/commit/main HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                     f"Content-Type: application/x-ndjson\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                     + body[:len(body) // 2])
+    time.sleep(0.5)  # the hub notices the closed connection
+    assert hf_api.model_info(repo_id).sha == before
+    assert (_files_dir(hub, repo_id) / "weights.bin").read_bytes() == b"version 1"
+    assert not list(_files_dir(hub, repo_id).glob(".tmp-*")), "no half-written file is left behind"
+
+
+def test_a_commit_that_fails_half_way_changes_no_file(hub, hf_api):
+    """The second file of a commit cannot be written (a folder stands where it goes): the first keeps its old bytes."""
+    repo_id = "course-learner/half-commit"
+    hf_api.create_repo(repo_id, exist_ok=True)
+    hf_api.upload_file(path_or_fileobj=b"old", path_in_repo="a.txt", repo_id=repo_id)
+    hf_api.upload_file(path_or_fileobj=b"inside", path_in_repo="b/inner.txt", repo_id=repo_id)
+    before = hf_api.model_info(repo_id).sha
+    body = _commit_body({"key": "header", "value": {"summary": "two files"}},
+                        {"key": "file", "value": {"path": "a.txt", "encoding": "base64",
+                                                  "content": base64.b64encode(b"new").decode()}},
+                        {"key": "file", "value": {"path": "b", "encoding": "base64",
+                                                  "content": base64.b64encode(b"clash").decode()}})
+    status, _, answer = _raw(hub, "POST", f"/api/models/{repo_id}/commit/main", body)
+    assert status == 400 and b"is a folder" in answer
+    assert hf_api.model_info(repo_id).sha == before
+    assert (_files_dir(hub, repo_id) / "a.txt").read_bytes() == b"old"
+    assert not list(_files_dir(hub, repo_id).rglob(".tmp-*"))
 
 
 def test_port_already_in_use(hub):

@@ -269,11 +269,21 @@ class HubStore:
         """Apply validated operations: ("add", path, bytes), ("delete", path), ("delete_folder", path)."""
         with self._lock:
             targets = [(op, repo.file_path(op[1])) for op in operations]  # validates every path first
+            staged = []  # every new file is written in full beside its target before any target changes
+            try:
+                for op, target in targets:
+                    if op[0] == "add":
+                        if target.is_dir():
+                            raise HubError(400, f"{op[1]!r} is a folder in this repo; a file cannot replace it")
+                        staged.append((_write_temporary(target, op[2]), target))
+            except BaseException:
+                for tmp, _ in staged:
+                    tmp.unlink(missing_ok=True)
+                raise
+            for tmp, target in staged:
+                os.replace(tmp, target)  # renames: a commit cut off here leaves whole files, old or new
             for op, target in targets:
-                if op[0] == "add":
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    _atomic_write(target, op[2])
-                elif op[0] == "delete":
+                if op[0] == "delete":
                     if target.is_file():
                         target.unlink()
                 elif op[0] == "delete_folder" and target.is_dir():
@@ -284,13 +294,18 @@ class HubStore:
             return repo.sha()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _write_temporary(path: Path, data: bytes) -> Path:
+    """`data` in a new hidden file beside `path` (same folder, so replacing `path` with it is one rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    os.replace(_write_temporary(path, data), path)
