@@ -19,6 +19,9 @@ from pathlib import Path
 from course_utils.paths import build_dir, course_hf_home, hub_root, repo_root
 
 KERNEL = "open-models-course"
+# The kernel process's own log, not the cells' output: its one line per lesson ("running over TCP without encryption",
+# a kernel on this machine talking to this process) is nothing a learner can act on.
+KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
 
 
 @dataclass
@@ -70,7 +73,8 @@ def execute_lesson(path: Path, out_dir: Path, parameters: dict | None = None, ti
     start = time.perf_counter()
     try:
         papermill.execute_notebook(str(path), str(output), parameters=parameters or {}, kernel_name=KERNEL,
-                                   cwd=str(path.parent), progress_bar=False, execution_timeout=timeout)
+                                   cwd=str(path.parent), progress_bar=False, execution_timeout=timeout,
+                                   extra_arguments=KERNEL_QUIET)
         return LessonRun(path.stem, True, time.perf_counter() - start, output)
     except Exception as exc:  # papermill raises PapermillExecutionError with the failing cell
         return LessonRun(path.stem, False, time.perf_counter() - start, output, str(exc)[-3000:])
