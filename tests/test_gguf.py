@@ -311,14 +311,6 @@ def test_a_chat_model_without_chat_template_is_converted_with_a_warning(tmp_path
 
 
 # -- the real SmolLM2-135M-Instruct: converted once, compared with transformers and the public Q4_1 file -----
-def round_to_8_bits(module, args):
-    """A matrix product's input as llama.cpp quantizes it for quantized weights: blocks of 32, 8 bits each."""
-    x = args[0]
-    blocks = x.reshape(*x.shape[:-1], -1, 32)
-    scale = blocks.abs().amax(-1, keepdim=True).clamp_min(1e-12) / 127
-    return (((blocks / scale).round() * scale).reshape(x.shape),)
-
-
 @pytest.fixture(scope="module")
 def real(hub, tmp_path_factory):
     """The real model in transformers (fp32), as F16 GGUF (converted here) and the public Q4_1 file, and the
@@ -341,16 +333,9 @@ def real(hub, tmp_path_factory):
         return new.tolist(), logprobs
 
     reply_ids, logprobs = greedy()
-    hooks = [m.register_forward_pre_hook(round_to_8_bits) for m in model.modules() if isinstance(m, torch.nn.Linear)]
-    try:
-        rounded_ids, rounded_logprobs = greedy()
-    finally:
-        for hook in hooks:
-            hook.remove()
     return types.SimpleNamespace(
         tokenizer=tokenizer, f16=f16, q4_1=hf_hub_download(REAL_GGUF, REAL_GGUF_FILE), log=log,
-        prompt_ids=prompt["input_ids"][0].tolist(), reply_ids=reply_ids, logprobs=logprobs,
-        rounded_ids=rounded_ids, rounded_logprobs=rounded_logprobs)
+        prompt_ids=prompt["input_ids"][0].tolist(), reply_ids=reply_ids, logprobs=logprobs)
 
 
 def llama_cpp_greedy(path, ids, n=12):
@@ -427,15 +412,16 @@ def test_llama_cpp_f16_gives_transformers_greedy_tokens(real):
     assert np.abs(logprobs - real.logprobs.double().numpy()).max() < 0.1  # measured ~0.02
 
 
-def test_the_q4_1_file_flips_a_near_tie_as_8_bit_activations_do(real):
-    """transformers' two best first tokens are a near tie ('The' 0.155, 'L' 0.140); llama.cpp on the Q4_1 file
-    picks one of them, and transformers with its matrix inputs rounded to 8 bits (as llama.cpp's quantized dot
-    products round them) picks the same one: the kernels' arithmetic, not the weights or the sampling."""
+def test_the_q4_1_file_picks_one_of_a_near_tie(real):
+    """transformers' two best first tokens are a near tie ('The' and 'L', about 0.1 apart in log-probability).
+    llama.cpp on the Q4_1 file picks one of the two, and what tips it depends on the CPU's kernels: on an earlier
+    machine it picked 'L' and so did transformers with its activations rounded to 8 bits; on 2026-12-06 an AVX-512
+    build picked 'L' while rounded transformers kept 'The'. So only the pick among the two is asserted; lesson 06
+    prints what happened on the learner's machine."""
     top2 = real.logprobs.topk(2)
     assert float(top2.values[0] - top2.values[1]) < 0.5, "a near tie"
     ids, _ = llama_cpp_greedy(real.q4_1, real.prompt_ids, n=1)
     assert ids[0] in top2.indices.tolist()
-    assert ids[0] == real.rounded_ids[0]
 
 
 # -- errors ----------------------------------------------------------------------------------------
