@@ -23,6 +23,11 @@ PAPERMILL_LESSONS = [p for p in LESSONS if not has_checked_outputs(p)]
 TEST_PARAMETERS: dict[str, dict] = {
     "07_comparing_models": {"n_items": 9, "n_served_items": 2, "n_concurrent_items": 2, "n_products": 1, "n_boot": 100,
                             "concurrency": 2, "summary_tokens": 16},
+    "08_quantization": {"ppl_tokens": 128, "n_items": 4, "decode_tokens": 4, "timing_repeats": 1, "n_boot": 100,
+                        "minilm_items": 16, "n_train": 100, "gguf_types": ["F16", "Q8_0", "Q4_K_M", "Q2_K"],
+                        "config_methods": ["torchao int8 weight-only", "bitsandbytes nf4 + double quant"],
+                        "minilm_methods": ["float32", "dynamic int8, per tensor", "dynamic int8, per channel",
+                                           "bitsandbytes 8-bit"]},
 }
 
 
