@@ -39,6 +39,7 @@ def pytest_configure(config):
     for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "COURSE_HUB_URL", "COURSE_HUB_PORT"):
         os.environ.pop(name, None)  # tests never use a developer's real token or settings
     os.environ.update(
+        COURSE_TEST_HUB=f"{served}|{hub.host}|{hub.port}",  # for pytest-xdist's workers, which inherit it
         HF_ENDPOINT=hub.url,
         HF_HOME=str(tmp / "hf-home"),
         COURSE_HUB="auto",
@@ -60,6 +61,22 @@ def pytest_ignore_collect(collection_path, config):
     return None
 
 
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs on two pytest-xdist workers (`-n 2`). A test file's tests stay on one worker (its module
+    fixtures start once: a server, a converted model) and a notebook's cells run in order in one kernel; the lessons
+    that tests/test_notebooks.py runs with papermill, the longest tests, are spread over the workers one by one.
+    (xdist's own `--dist loadgroup` cannot do this with pytest 9: it rewrites a private attribute pytest no longer
+    reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FilesTogetherLessonsApart(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return nodeid if path.endswith("test_notebooks.py") else path
+
+    return FilesTogetherLessonsApart(config, log)
+
+
 def pytest_unconfigure(config):
     hub = _state.pop("hub", None)
     if hub is not None:
@@ -69,8 +86,12 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(scope="session")
 def hub() -> CourseHub:
-    """The session's course hub (HF_ENDPOINT points at it)."""
-    return _state["hub"]
+    """The session's course hub (HF_ENDPOINT points at it). A pytest-xdist worker gets a handle on the one the
+    controller started (not started again, never stopped here)."""
+    if "hub" not in _state:
+        root, host, port = os.environ["COURSE_TEST_HUB"].split("|")
+        _state["worker_hub"] = CourseHub(root, host=host, port=int(port))
+    return _state.get("hub") or _state["worker_hub"]
 
 
 @pytest.fixture(scope="session")
