@@ -7,6 +7,7 @@ Then threads, seeds and one short status block. Running it again is harmless.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import subprocess
@@ -216,6 +217,17 @@ def _start_inference(offline: bool) -> str | None:
     return os.environ[URL_VARIABLE]
 
 
+# Warnings that loading any model prints once torchao and bitsandbytes (lesson 08) are installed, none of which a
+# learner can act on: torchao's CUDA-only extensions fail to load on a CPU build of torch, bitsandbytes looks for an
+# optional kernels package, and torch deprecates a call torchao makes at import.
+_IMPORT_NOISE = ("torchao", "bitsandbytes.backends.cpu.ops", "torch.utils._pytree")
+
+
+def _quiet_import_noise() -> None:
+    for name in _IMPORT_NOISE:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def setup(seed: int = 0, threads: int | None = None, verbose: bool = True, inference: bool = False) -> Course:
     """Prepare this kernel for a lesson; see the module docstring. Returns a `Course` with the choices made.
 
@@ -225,6 +237,7 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True, infer
     from .serving import stop_orphaned_servers
 
     orphans = stop_orphaned_servers(verbose=False)  # servers of a kernel that was killed before it could stop them
+    _quiet_import_noise()
     choice = os.environ.get("COURSE_HUB", "auto").strip().lower() or "auto"
     if choice not in MODES:
         raise CourseSetupError(f"COURSE_HUB={choice!r}: use one of {', '.join(MODES)}.")
