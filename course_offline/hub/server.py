@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, unquote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -332,7 +332,10 @@ def create_app(root) -> Starlette:
     store = HubStore(root)
 
     async def handle(request: Request) -> Response:
-        body = await request.body()  # always read the body in full: keep-alive connections depend on it
+        try:
+            body = await request.body()  # always read the body in full: keep-alive connections depend on it
+        except ClientDisconnect:  # the client went away mid-upload (killed, cut off): nothing was written
+            return Response(status_code=400)
         # Split the raw path before decoding, so an encoded "/" or ".." stays inside one segment and
         # an empty segment ("//") survives to be refused by validate_path.
         raw = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?")[0]
