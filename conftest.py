@@ -10,6 +10,7 @@ build/hub, so the tests' uploads never touch the learner's hub.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,17 @@ def pytest_ignore_collect(collection_path, config):
 
         return not has_checked_outputs(collection_path)
     return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """The lessons first, the later (longer) ones first, then every other test: so the two workers finish together,
+    instead of one waiting alone for a long lesson at the end."""
+    def lesson(item) -> int | None:
+        found = re.search(r"(?:^|\[)(\d\d)_", item.path.name if item.path.suffix == ".ipynb" else item.name)
+        return int(found.group(1)) if found and (item.path.suffix == ".ipynb"
+                                                 or item.path.name == "test_notebooks.py") else None
+
+    items.sort(key=lambda item: (0, -lesson(item)) if lesson(item) is not None else (1, 0))
 
 
 def pytest_xdist_make_scheduler(config, log):
