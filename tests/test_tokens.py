@@ -10,7 +10,10 @@ FAKE_TOKEN = "hf_" + "FakeTokenForTestsOnly" * 2
 
 
 def test_tokens_from_dotenv_are_loaded_but_never_shown(tmp_path, monkeypatch):
-    monkeypatch.delenv("HF_TOKEN", raising=False)
+    # set, then delete: monkeypatch then removes the token .env puts here (a delenv of an absent variable records
+    # nothing, and the fake token leaked into later tests, where the course hub took it as a licence accepted)
+    monkeypatch.setenv("HF_TOKEN", "placeholder")
+    monkeypatch.delenv("HF_TOKEN")
     env_file = tmp_path / ".env"
     env_file.write_text(f"HF_TOKEN={FAKE_TOKEN}\n")
     assert token_status() == {"HF_TOKEN": "not set"}
