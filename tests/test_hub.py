@@ -320,12 +320,13 @@ def test_gemma_is_gated_as_on_the_hub_and_opens_with_a_token(hf_api):
     assert info.gated == "manual" and info.card_data.license == "gemma"
     assert info.safetensors.total == 268_098_176 and "course-real-model" in info.tags
     assert "Q4_K_M" in ModelCard.load(GEMMA).text.strip().splitlines()[0]  # the card is public, as on the Hub
+    # token=False: no token at all, whatever the environment holds (any token opens the gate in the course hub)
     with pytest.raises(GatedRepoError):
-        hf_hub_download(GEMMA, "config.json")
+        hf_hub_download(GEMMA, "config.json", token=False)
     with pytest.raises(OSError, match="gated repo"):
-        AutoConfig.from_pretrained(GEMMA)
+        AutoConfig.from_pretrained(GEMMA, token=False)
     with pytest.raises(GatedRepoError):
-        hf_api.get_safetensors_metadata(GEMMA)
+        hf_api.get_safetensors_metadata(GEMMA, token=False)
 
     config = AutoConfig.from_pretrained(GEMMA, token=COURSE_TOKEN)
     assert config.architectures == ["Gemma3ForCausalLM"]
