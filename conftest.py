@@ -64,8 +64,7 @@ def pytest_ignore_collect(collection_path, config):
 
 def pytest_collection_modifyitems(config, items):
     """The lessons first, the later (longer) ones first, then every other test: so the two workers finish together,
-    instead of one waiting alone for a long lesson at the end (pyproject's --no-loadscope-reorder keeps this order:
-    xdist would otherwise put the largest test files first)."""
+    instead of one waiting alone for a long lesson at the end."""
     def lesson(item) -> int | None:
         found = re.search(r"(?:^|\[)(\d\d)_", item.path.name if item.path.suffix == ".ipynb" else item.name)
         return int(found.group(1)) if found and (item.path.suffix == ".ipynb"
