@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -214,6 +217,57 @@ def test_a_batch_keeps_at_most_concurrency_requests_in_flight(llama, cache, prod
     assert all(r.from_cache for r in again)
     with pytest.raises(ValueError, match="concurrency"):
         summarize_many(app, items, concurrency=0)
+
+
+def test_a_stream_cut_short_is_an_error_and_never_cached(cache, products, tmp_path):
+    """llama-cpp-python's server with its default interrupt_requests=True ends a stream early (without a
+    finish_reason) when a second request arrives: the app must say so and keep nothing."""
+    pytest.importorskip("llama_cpp.server.app", reason="llama-cpp-python[server] is not installed (the `local` extra)")
+    from course_utils.serving import llama_cpp_server
+
+    with llama_cpp_server(_gguf(), threads=1, n_ctx=2048, extra_args=["--model_alias", "smollm2-q4"],
+                          log_path=tmp_path / "llama.log", startup_timeout=120) as server:
+        backend = Backend("interrupting llama.cpp", server.base_url, "smollm2-q4")
+        (first_name, first), (second_name, second) = list(products.items())[:2]
+        long_app = Summarizer(backend, cache, max_tokens=64)
+        started, outcome = threading.Event(), {}
+
+        def first_request():
+            try:
+                for part in long_app.stream(first, first_name):
+                    started.set()
+                    outcome["last"] = part
+            except SummarizerError as exc:
+                outcome["error"] = exc
+            finally:
+                started.set()
+
+        thread = threading.Thread(target=first_request)
+        thread.start()
+        assert started.wait(120)
+        Summarizer(backend, cache, max_tokens=2).summarize(second, second_name)  # arrives mid-stream
+        thread.join(120)
+    assert "before it was complete" in str(outcome.get("error")), outcome
+    assert long_app.key(long_app.messages(first, first_name)) not in cache
+    assert len(cache) == 1  # only the second, complete reply
+
+
+def test_the_app_runs_as_a_script(llama, tmp_path):
+    port = _free_port()
+    command = [sys.executable, "-m", "course_utils.summarizer", "--base-url", llama.base_url, "--model", llama.model,
+               "--name", "script backend", "--port", str(port), "--cache-dir", str(tmp_path / "cache")]
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    with open(tmp_path / "app.log", "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        _wait_for_http(f"http://127.0.0.1:{port}/", timeout=120)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=10) as resp:
+            config = resp.read().decode()
+        assert "Review summarizer" in config and "script backend" in config
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert "UI on http://127.0.0.1:" in (tmp_path / "app.log").read_text()
 
 
 # -- errors, for real ---------------------------------------------------------------------------------
