@@ -279,13 +279,16 @@ def test_a_server_that_is_down_gives_a_clear_message(cache, products):
     assert err.value.status is None
 
 
-def test_401_404_429_and_timeouts_from_the_practice_server(practice, cache, products):
+def test_401_403_404_429_and_timeouts_from_the_practice_server(practice, cache, products):
     reviews = next(iter(products.values()))
     url = practice.url + "/v1"
     wrong_key = Summarizer(Backend("practice", url, "HuggingFaceTB/SmolLM2-135M-Instruct", "wrong"), cache)
     with pytest.raises(SummarizerError, match=r"refused the API key \(401\)") as err:
         wrong_key.summarize(reviews)
     assert err.value.status == 401
+    gated = Summarizer(Backend("practice", url, "meta-llama/Llama-3.1-8B-Instruct", TOKEN), cache)
+    with pytest.raises(SummarizerError, match=r"refused access to meta-llama/Llama-3.1-8B-Instruct \(403\)"):
+        gated.summarize(reviews)
     unknown = Summarizer(Backend("practice", url, "open-models-course/no-such-model", TOKEN), cache)
     with pytest.raises(SummarizerError, match=r"no model 'open-models-course/no-such-model' \(404\)"):
         unknown.summarize(reviews)
