@@ -76,7 +76,8 @@ def pytest_collection_modifyitems(config, items):
 def pytest_xdist_make_scheduler(config, log):
     """`make test` runs on two pytest-xdist workers (`-n 2`). A test file's tests stay on one worker (its module
     fixtures start once: a server, a converted model) and a notebook's cells run in order in one kernel; the lessons
-    that tests/test_notebooks.py runs with papermill, the longest tests, are spread over the workers one by one.
+    that tests/test_notebooks.py and tests/test_online.py run with papermill, the longest tests, are spread over the
+    workers one by one.
     (xdist's own `--dist loadgroup` cannot do this with pytest 9: it rewrites a private attribute pytest no longer
     reads.)"""
     from xdist.scheduler import LoadScopeScheduling
@@ -84,7 +85,8 @@ def pytest_xdist_make_scheduler(config, log):
     class FilesTogetherLessonsApart(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return nodeid if path.endswith("test_notebooks.py") else path
+            runs_a_lesson = path.endswith("test_notebooks.py") or (path.endswith("test_online.py") and "[" in nodeid)
+            return nodeid if runs_a_lesson else path
 
     return FilesTogetherLessonsApart(config, log)
 

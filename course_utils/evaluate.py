@@ -148,6 +148,8 @@ API_MODEL_NAMES = {"claude-3-5-haiku": "claude-3-5-haiku-latest"}
 def closed_client(provider: str, key_variable: str, base_url: str, env=None, timeout: float = 30.0):
     """(an `openai` client for the provider, None) when its key is set; (None, why not) otherwise.
 
+    The provider's URL can be changed like its key, by a variable named after it (OPENAI_API_KEY ->
+    OPENAI_BASE_URL, as the `openai` client itself reads): for a proxy, or the tests' stand-ins.
     max_retries=0: the client's automatic retries would hide slow and failed calls inside the latencies.
     """
     import os
@@ -158,6 +160,7 @@ def closed_client(provider: str, key_variable: str, base_url: str, env=None, tim
         return None, f"not run: no key ({key_variable} is not set in .env)"
     from openai import OpenAI
 
+    base_url = (env.get(key_variable.replace("_API_KEY", "_BASE_URL")) or "").strip() or base_url
     return OpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=timeout), None
 
 

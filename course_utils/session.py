@@ -136,10 +136,32 @@ def _start_background_hub(url: str) -> None:
           "until you run `make hub-stop`.")
 
 
+def _standin_endpoint() -> tuple[str, str, bool]:
+    """The tests' stand-in for huggingface.co (course_offline/internet.py): HF_ENDPOINT must be a course hub in its
+    huggingface.co view, and every online service variable a loopback address."""
+    from course_offline.hub import hub_health
+    from course_offline.internet import MODE_VARIABLE, check_service_variables, refuse_off_machine_connections
+
+    try:
+        check_service_variables()
+    except ValueError as exc:
+        raise CourseSetupError(str(exc)) from None
+    refuse_off_machine_connections()
+    url = os.environ["HF_ENDPOINT"].rstrip("/")
+    health = hub_health(url)
+    if not health or health.get("view") != "huggingface.co":
+        raise CourseSetupError(f"{MODE_VARIABLE}=1, but no course hub in its huggingface.co view answers at "
+                               f"HF_ENDPOINT={url}.")
+    return url, "huggingface.co", False
+
+
 def _choose_endpoint(choice: str) -> tuple[str, str, bool]:
     """(endpoint, mode, set_by_us). Order: COURSE_HUB=local/remote, an HF_ENDPOINT already set, a probe."""
     from course_offline.hub import CourseHubError, hub_health, hub_port
+    from course_offline.internet import standin_mode
 
+    if standin_mode():
+        return _standin_endpoint()
     preset = os.environ.get("HF_ENDPOINT", "").rstrip("/")
     try:
         port = hub_port()
@@ -233,7 +255,11 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True, infer
 
     inference=True (lessons that call hosted models): offline, start the course inference server for this kernel.
     """
-    tokens.load_dotenv_file()
+    from course_offline.internet import standin_mode
+
+    standin = standin_mode()  # the tests' stand-in for the internet: its made-up keys, never the .env's real ones
+    if not standin:
+        tokens.load_dotenv_file()
     from .serving import stop_orphaned_servers
 
     orphans = stop_orphaned_servers(verbose=False)  # servers of a kernel that was killed before it could stop them
@@ -254,6 +280,10 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True, infer
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if mode == "course hub":
         _fail_fast_when_the_hub_stops(endpoint)
+    if standin:
+        from course_offline.internet import route_router_to
+
+        route_router_to(os.environ["COURSE_INFERENCE_URL"])
     n_threads = _set_threads(threads, mode == "course hub")
     seed_everything(seed)
     device = environment.best_device()
@@ -262,7 +292,8 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True, infer
     course = Course(mode, endpoint, hf_home, device, n_threads, seed, inference_url)
     if verbose:
         what = {"course hub": "local course hub: real MiniLM, SmolLM2 and Gemma 3; random-weight stand-ins; catalogue",
-                "huggingface.co": "the Hugging Face Hub (online)",
+                "huggingface.co": "the Hugging Face Hub (online)" if not standin else
+                "stand-ins of huggingface.co and the APIs on this machine, for the tests: COURSE_STANDIN_INTERNET=1",
                 "custom endpoint": "a Hub-compatible endpoint from HF_ENDPOINT"}[mode]
         print("Open Models Course setup")
         print(f"  mode      {mode} ({what}; COURSE_HUB={choice})")

@@ -168,6 +168,10 @@ def test_a_closed_model_without_a_key_is_a_not_run_row():
     assert list(pareto_front(table, "accuracy", "usd_per_1k").index) == ["x"]
     client, why = closed_client("OpenAI", "OPENAI_API_KEY", "https://api.openai.com/v1", env={"OPENAI_API_KEY": "k"})
     assert why is None and client.max_retries == 0
+    assert str(client.base_url).rstrip("/") == "https://api.openai.com/v1"
+    client, _ = closed_client("OpenAI", "OPENAI_API_KEY", "https://api.openai.com/v1",
+                              env={"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    assert str(client.base_url).rstrip("/") == "http://127.0.0.1:9/v1"  # the variable the openai client reads too
 
 
 @pytest.fixture(scope="module")

@@ -53,8 +53,9 @@ def bind_hub_socket(host: str, port: int):
 class CourseHub(BackgroundService):
     """Serve a hub root in a background thread of this process (uvicorn, threaded workers)."""
 
-    def __init__(self, root: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT):
+    def __init__(self, root: Path | str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, view: str = "course hub"):
         self.root = Path(root)
+        self.view = view
         self.host = host
         self.port = port
         self._server: ThreadedServer | None = None
@@ -68,7 +69,7 @@ class CourseHub(BackgroundService):
             raise CourseHubError(f"The hub root {self.root} does not exist. Build it: `make hub-build`.")
         sock = bind_hub_socket(self.host, self.port)
         self.port = sock.getsockname()[1]  # port 0 picks a free one
-        server = ThreadedServer(create_app(self.root), sock, "course-hub")
+        server = ThreadedServer(create_app(self.root, view=self.view), sock, "course-hub")
         if not server.start(timeout):
             raise CourseHubError(f"The course hub did not start on {self.url}")
         self._server = server

@@ -328,8 +328,17 @@ def _parse_commit(body: bytes) -> tuple[str, list[tuple]]:
 
 
 # -- the application ------------------------------------------------------------------------------
-def create_app(root) -> Starlette:
-    store = HubStore(root)
+# What exists only in the course hub, never on huggingface.co: hidden in the huggingface.co view.
+COURSE_NAMESPACES = ("open-models-course",)
+VIEWS = ("course hub", "huggingface.co")
+
+
+def create_app(root, view: str = "course hub") -> Starlette:
+    """view="huggingface.co": serve only what huggingface.co has (the course's own namespace hidden), so the
+    lessons' online path can be executed against it (course_offline/internet.py)."""
+    if view not in VIEWS:
+        raise ValueError(f"view={view!r}: one of {VIEWS}")
+    store = HubStore(root, hidden_namespaces=COURSE_NAMESPACES if view == "huggingface.co" else ())
 
     async def handle(request: Request) -> Response:
         try:
@@ -381,7 +390,7 @@ def _dispatch(store: HubStore, request: Request, seg: list[str], body: bytes) ->
 
     api = seg[1:]
     if api == ["course-hub"]:
-        return JSONResponse({"course_hub": True, "root": str(store.root)})
+        return JSONResponse({"course_hub": True, "root": str(store.root), "view": VIEWS[bool(store.hidden_namespaces)]})
     if api == ["whoami-v2"]:
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         access = {"role": "write"}

@@ -172,8 +172,12 @@ class Repo:
 
 
 class HubStore:
-    def __init__(self, root: Path | str):
+    """The repos under `root`. hidden_namespaces: served as if absent (404, not listed): the course hub's
+    huggingface.co view hides the course's own namespace, which exists only here (tests of the online path)."""
+
+    def __init__(self, root: Path | str, hidden_namespaces: tuple[str, ...] = ()):
         self.root = Path(root)
+        self.hidden_namespaces = tuple(hidden_namespaces)
         self._lock = threading.RLock()
         self._sha_cache: dict[tuple[int, int, int, int], str] = {}
 
@@ -209,9 +213,15 @@ class HubStore:
             return None
         return json.loads(meta_file.read_text()).get("alias_of")
 
+    def hidden(self, repo_id: str) -> bool:
+        return "/" in repo_id and repo_id.split("/", 1)[0] in self.hidden_namespaces
+
     def get(self, repo_type: str, repo_id: str) -> Repo:
         """The repo, following an alias (like 'gpt2' for 'openai-community/gpt2'). 404 RepoNotFound if absent."""
         folder = self._folder(repo_type, repo_id)
+        if self.hidden(repo_id):
+            raise HubError(404, f"Repository Not Found: {repo_id} is not on huggingface.co (this hub serves "
+                                "huggingface.co's view: the course's own repos are hidden).", "RepoNotFound")
         if not (folder / "meta.json").exists():
             raise HubError(404, self.missing_message(repo_type, repo_id), "RepoNotFound")
         meta = json.loads((folder / "meta.json").read_text())
@@ -220,7 +230,7 @@ class HubStore:
         return Repo(self, repo_type, repo_id, folder)
 
     def exists(self, repo_type: str, repo_id: str) -> bool:
-        return (self._folder(repo_type, repo_id) / "meta.json").exists()
+        return not self.hidden(repo_id) and (self._folder(repo_type, repo_id) / "meta.json").exists()
 
     def repos(self, repo_type: str) -> list[Repo]:
         base = self.root / f"{repo_type}s"
@@ -229,8 +239,11 @@ class HubStore:
         found = []
         for folder in sorted(base.iterdir()):
             meta_file = folder / "meta.json"
-            if meta_file.exists() and not json.loads(meta_file.read_text()).get("alias_of"):
-                found.append(Repo(self, repo_type, folder.name.replace("--", "/"), folder))
+            repo_id = folder.name.replace("--", "/")
+            if self.hidden(repo_id) or not meta_file.exists():
+                continue
+            if not json.loads(meta_file.read_text()).get("alias_of"):
+                found.append(Repo(self, repo_type, repo_id, folder))
         return found
 
     def blob_sha1(self, path: Path) -> str:

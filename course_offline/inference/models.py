@@ -290,3 +290,15 @@ _LOADERS = {"causal": _load_causal, "classifier": _load_classifier, "seq2seq": _
             "sentence": _load_sentence}
 
 REGISTRY = ModelRegistry()
+
+
+class ClosedModelRegistry(ModelRegistry):
+    """For the stand-in of the closed-model APIs (course_offline/internet.py): any model name a closed API takes
+    ('gpt-4o-mini') is answered by the real SmolLM2-135M-Instruct, which no Hub lookup is needed for."""
+
+    def resolve(self, model: str, task: str | None = None) -> Resolved:
+        if not isinstance(model, str) or not model.strip():
+            raise InferenceError(422, "'model' is required, e.g. 'gpt-4o-mini'.")
+        if task not in (None, "conversational"):
+            raise InferenceError(404, f"The closed-API stand-in answers chat completions only, not {task}.")
+        return Resolved(model, model, "closed", CHAT_STAND_IN, "text-generation")
