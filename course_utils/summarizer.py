@@ -23,6 +23,8 @@ import argparse
 import hashlib
 import json
 import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -110,7 +112,8 @@ def reviews_text(rows: Sequence[dict]) -> str:
 
 
 def user_message(reviews: str, product: str = "", max_chars: int = MAX_REVIEW_CHARS) -> str:
-    """The user turn for one product's reviews; InputError when they are empty or longer than `max_chars`."""
+    """The user turn for one product's reviews; InputError when they are empty or longer than `max_chars` (lesson 11,
+    section 2 writes it)."""
     text = (reviews or "").strip()
     if not text:
         raise InputError("There are no reviews to summarize: paste some reviews (one per line) or pick a product.")
@@ -135,7 +138,8 @@ def cacheable(params: dict) -> bool:
 
 
 def cache_key(backend: str, model: str, messages: list[dict], params: dict) -> str:
-    """sha256 of everything that decides the reply: backend name, model, every message, every parameter.
+    """sha256 of everything that decides the reply: backend name, model, every message, every parameter (lesson 11,
+    section 3 writes it).
 
     Canonical JSON (sorted keys, no spaces), so the same request always gives the same key and any change (one
     character of the prompt, max_tokens, the seed) gives another."""
@@ -381,8 +385,9 @@ def launch(ui, port: int = 0, host: str = "127.0.0.1", block: bool = False):
         sock.close()
     theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
     ui.queue(default_concurrency_limit=2)
+    # inline=False: no iframe in the notebook (a saved notebook would keep one pointing at a port long closed)
     _, url, _ = ui.launch(server_name=host, server_port=port, prevent_thread_lock=not block, quiet=True,
-                          share=False, show_error=True, inbrowser=False, ssr_mode=False, theme=theme,
+                          share=False, show_error=True, inbrowser=False, inline=False, ssr_mode=False, theme=theme,
                           footer_links=[])
     return url.rstrip("/")
 
@@ -433,6 +438,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                   _default_products())
     print(f"Review summarizer: backend {backend.name} ({backend.base_url}); cache {Path(args.cache_dir)}; "
           f"UI on http://127.0.0.1:{args.port} (Ctrl-C stops it)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops the llama.cpp server too (the finally)
     try:
         launch(ui, port=args.port, block=True)
     finally:
