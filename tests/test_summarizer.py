@@ -229,7 +229,7 @@ def test_a_stream_cut_short_is_an_error_and_never_cached(cache, products, tmp_pa
                           log_path=tmp_path / "llama.log", startup_timeout=120) as server:
         backend = Backend("interrupting llama.cpp", server.base_url, "smollm2-q4")
         (first_name, first), (second_name, second) = list(products.items())[:2]
-        long_app = Summarizer(backend, cache, max_tokens=64)
+        long_app = Summarizer(backend, cache, max_tokens=200)  # still streaming when the second request comes
         started, outcome = threading.Event(), {}
 
         def first_request():
