@@ -1,4 +1,4 @@
-"""course_utils/finetune.py (the draft of lesson 09): the training loop and the fresh-process memory run.
+"""course_utils/finetune.py (lesson 09, sections 4 and 6): the training loop and the fresh-process memory run.
 
 The loop is tested on a tiny random-weight BERT (seconds); the lesson itself trains the real all-MiniLM-L6-v2.
 """

@@ -1,4 +1,4 @@
-"""Lesson 09's exercise checkers (course_utils/checks/lesson09.py; the lesson is a draft). The training loop has
+"""Lesson 09's exercise checkers (course_utils/checks/lesson09.py). The training loop has
 its own tests (test_finetune)."""
 
 from __future__ import annotations
