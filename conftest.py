@@ -98,6 +98,34 @@ def pytest_unconfigure(config):
         shutil.rmtree(_state.pop("tmp"), ignore_errors=True)
 
 
+TOKEN_VARIABLES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY")
+
+
+def _saved_token() -> str | None:
+    path = Path(os.environ.get("HF_HOME", "")) / "token"  # where `login()` / `hf auth login` keep a token
+    return path.read_text() if path.is_file() else None
+
+
+@pytest.fixture(autouse=True)
+def tokens_left_as_found():
+    """A test that leaves a token behind (in the environment, or saved by login() in the shared HF_HOME) makes
+    later tests on its worker pass or fail by order: fail the test that did it, and put things back."""
+    before = {name: os.environ.get(name) for name in TOKEN_VARIABLES}
+    saved = _saved_token()
+    yield
+    changed = [name for name, value in before.items() if os.environ.get(name) != value]
+    for name in changed:
+        if before[name] is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before[name]
+    if _saved_token() != saved:
+        changed.append("the token saved in HF_HOME")
+        token_file = Path(os.environ.get("HF_HOME", "")) / "token"
+        token_file.unlink(missing_ok=True) if saved is None else token_file.write_text(saved)
+    assert not changed, f"this test left {', '.join(changed)} changed: use monkeypatch, or its own HF_HOME"
+
+
 @pytest.fixture(scope="session")
 def hub() -> CourseHub:
     """The session's course hub (HF_ENDPOINT points at it). A pytest-xdist worker gets a handle on the one the
