@@ -26,7 +26,8 @@ from tests.test_notebooks import TEST_PARAMETERS
 # each with its cheapest settings; every other lesson runs the same code in both modes.
 ONLINE_LESSONS = {"02_finding_models": {}, "04_pipelines": {}, "05_inference_api": {},
                   "07_comparing_models": TEST_PARAMETERS["07_comparing_models"] | {"n_items": 6},
-                  "08_quantization": TEST_PARAMETERS["08_quantization"]}
+                  "08_quantization": TEST_PARAMETERS["08_quantization"],
+                  "11_review_summarizer_app": TEST_PARAMETERS["11_review_summarizer_app"]}
 ONLINE_MARKERS = ("course.offline", "ONLINE", "load_reviews", "open-models-course/")
 TEST_NET = "203.0.113.7"  # TEST-NET-3, a documentation address: no connection to it is ever attempted here
 
