@@ -1,11 +1,14 @@
-"""Every lesson is executed once per test run, by the tool that does what only it does:
+"""Every lesson is executed once per test run in each mode whose code differs, by the tool that does what only it does:
 
 - lessons with cells whose stored outputs are checked (marked NBVAL_CHECK_OUTPUT: a tokenizer's ids, a greedy
   answer of a real model) are executed cell by cell by nbval, which compares those outputs (see conftest.py);
-- every other lesson is executed here with papermill through its `parameters` cell, as `make course` does, with
-  smaller settings for the heavy ones (TEST_PARAMETERS).
+- every other lesson is executed with papermill through its `parameters` cell, as `make course` does, with
+  smaller settings for the heavy ones (TEST_PARAMETERS): here against the course hub, and in tests/test_online.py
+  against stand-ins of huggingface.co and the APIs. A lesson whose only online difference is where the course
+  dataset comes from (`load_reviews`) runs online only: everything else it does is the same code against the same
+  models, and the course hub's copy of the dataset is loaded by the lessons that run in both modes.
 
-Lessons are discovered, so a new notebook is tested without editing this file.
+Lessons are discovered and sorted by `online_path`, so a new notebook is tested without editing this file.
 """
 
 from __future__ import annotations
@@ -17,8 +20,23 @@ import pytest
 
 from course_offline.runner import CHECKED_OUTPUT_MARK, execute_lesson, has_checked_outputs, lessons
 
+# What makes a lesson's online run differ: branches on the mode (and the router's provider= form), or only the
+# course dataset, which online comes from the repository's copy until it is published.
+ONLINE_BRANCH_MARKERS = ("course.offline", "ONLINE")
+DATASET_MARKERS = ("load_reviews", "product-reviews")
+
+
+def online_path(path) -> str | None:
+    """'branches', 'dataset' (only the course dataset differs online) or None (the same code in both modes)."""
+    code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    if any(m in code for m in ONLINE_BRANCH_MARKERS):
+        return "branches"
+    return "dataset" if any(m in code for m in DATASET_MARKERS) else None
+
+
 LESSONS = lessons()
-PAPERMILL_LESSONS = [p for p in LESSONS if not has_checked_outputs(p)]
+PAPERMILL_LESSONS = [p for p in LESSONS if not has_checked_outputs(p) and online_path(p) != "dataset"]
+ONLINE_LESSONS = [p for p in LESSONS if online_path(p)]
 # Smaller settings for the tests (the lessons' defaults are what `make course` runs and the README times).
 TEST_PARAMETERS: dict[str, dict] = {
     "07_comparing_models": {"n_items": 9, "n_served_items": 2, "n_concurrent_items": 2, "n_products": 1, "n_boot": 100,

@@ -20,23 +20,18 @@ import pytest
 from course_offline.hub import CourseHub, hub_health
 from course_offline.internet import MODE_VARIABLE, SERVICE_VARIABLES, StandInInternet, check_service_variables
 from course_offline.runner import execute_lesson, lessons
-from tests.test_notebooks import TEST_PARAMETERS
+from tests.test_notebooks import DATASET_MARKERS, ONLINE_LESSONS, TEST_PARAMETERS, online_path
 
-# Lessons whose code takes another path online (course.offline / ONLINE branches, the course dataset's fallback),
-# each with its cheapest settings; every other lesson runs the same code in both modes.
-ONLINE_LESSONS = {"02_finding_models": {}, "04_pipelines": {}, "05_inference_api": {},
-                  "07_comparing_models": TEST_PARAMETERS["07_comparing_models"] | {"n_items": 6},
-                  "08_quantization": TEST_PARAMETERS["08_quantization"],
-                  "11_review_summarizer_app": TEST_PARAMETERS["11_review_summarizer_app"]}
-ONLINE_MARKERS = ("course.offline", "ONLINE", "load_reviews", "open-models-course/")
+# Online settings where they differ from the offline tests' (more contestants run online: closed APIs have keys).
+ONLINE_PARAMETERS = {"07_comparing_models": {"n_items": 6}}
 TEST_NET = "203.0.113.7"  # TEST-NET-3, a documentation address: no connection to it is ever attempted here
 
 
-def test_every_lesson_with_an_online_path_is_executed_online():
-    with_branches = {p.stem for p in lessons()
-                     if any(m in c.source for c in nbformat.read(p, as_version=4).cells if c.cell_type == "code"
-                            for m in ONLINE_MARKERS)}
-    assert with_branches <= set(ONLINE_LESSONS), f"add to ONLINE_LESSONS: {sorted(with_branches - set(ONLINE_LESSONS))}"
+def test_lessons_are_sorted_by_what_differs_online():
+    kinds = {p.stem: online_path(p) for p in lessons()}
+    assert kinds["05_inference_api"] == "branches" and kinds["04_pipelines"] == "dataset"
+    assert kinds["00_setup"] is None and kinds["03_running_models_directly"] is None
+    assert {p.stem for p in ONLINE_LESSONS} == {name for name, kind in kinds.items() if kind}
 
 
 def test_the_huggingface_view_hides_the_courses_own_repos(hub):
@@ -110,18 +105,18 @@ def internet(hub):
         yield stand_ins
 
 
-@pytest.mark.parametrize("name", sorted(ONLINE_LESSONS))
-def test_lesson_runs_online_against_the_stand_ins(name, internet, tmp_path, monkeypatch):
+@pytest.mark.parametrize("path", ONLINE_LESSONS, ids=lambda p: p.stem)
+def test_lesson_runs_online_against_the_stand_ins(path, internet, tmp_path, monkeypatch):
     for variable, value in internet.environ().items():
         monkeypatch.setenv(variable, value)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))  # an online learner's own cache, empty at first
-    path = next(p for p in lessons() if p.stem == name)
-    run = execute_lesson(path, tmp_path, parameters={"seed": 0, **ONLINE_LESSONS[name]})
+    settings = TEST_PARAMETERS.get(path.stem, {}) | ONLINE_PARAMETERS.get(path.stem, {})
+    run = execute_lesson(path, tmp_path, parameters={"seed": 0, **settings})
     assert run.ok, run.error
     text = "\n".join(str(o.get("text", "")) + json.dumps(o.get("data", {}))
                      for c in nbformat.read(run.output, as_version=4).cells for o in c.get("outputs", []))
     assert "mode      huggingface.co" in text and "COURSE_STANDIN_INTERNET=1" in text
-    if name in ("04_pipelines", "05_inference_api", "07_comparing_models"):
+    if any(m in json.dumps(nbformat.read(path, as_version=4).cells) for m in DATASET_MARKERS):
         # the course dataset is not on huggingface.co: the lesson says in one line where its reviews came from
         assert re.search(r"^reviews: .*data/reviews in the course folder", text, re.M), "no line says where"
     secrets = [v for k, v in internet.environ().items() if k.endswith(("_TOKEN", "_API_KEY"))]
