@@ -9,12 +9,14 @@ run the app without the notebook:
     python -m course_utils.summarizer --base-url http://127.0.0.1:8080/v1 --model my-model   # any OpenAI-compatible
                                                       # server you already run (the key: SUMMARIZER_API_KEY)
 
-Caching and temperature: a reply is cached only when the same request would give the same reply. Greedy decoding
-(temperature 0) is cached. A sampled reply (temperature > 0) is cached only when a `seed` is given, and the seed is
-part of the key: asking again with the same seed replays that one sample, a new seed is a new request. Without a seed
-a sampled request is never cached, because a cache would silently turn "a new sample each time" into "the first
-sample for ever". (A server that ignores `seed` still gives a fresh sample; the cache then keeps the first one for
-that seed, which is what the seed asked for.)
+Caching and temperature (lesson 11, section 4): greedy requests (temperature 0) are cached. A sampled request
+(temperature > 0) is cached only when a `seed` is given, and the seed is part of the key: asking again with the same
+seed replays the stored sample, a new seed is a new request. Without a seed a sampled request is never cached, because
+a cache would silently turn "a new sample each time" into "the first sample for ever". The cache does not promise that
+the server would give the same reply again (a server that ignores `seed`, or llama.cpp's batching, can change it); it
+promises that the same request gets the reply first stored for it, for `expire` seconds (None: until cleared). Give
+an expiry for a hosted model, whose weights can change behind the same id. A reply cut off at max_tokens
+(finish_reason "length") is cached like any other, and its status line says it was cut off.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
+import re
 import signal
+import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,13 +39,16 @@ from pathlib import Path
 from .paths import build_dir, data_dir, repo_root
 from .retry import is_connection_error, is_timeout, status_of, with_retries
 
-__all__ = ["Backend", "InputError", "Summarizer", "SummarizerError", "Summary", "build_ui", "cache_key",
-           "cacheable", "explain", "hosted_price", "launch", "load_system_prompt", "reviews_text",
+__all__ = ["LLAMA_CPP_ARGS", "Backend", "InputError", "Summarizer", "SummarizerError", "Summary", "build_ui",
+           "cache_key", "cacheable", "explain", "hosted_price", "launch", "load_system_prompt",
            "products_from_reviews", "summarize_many", "user_message"]
+
+log = logging.getLogger(__name__)
 
 PROMPT_FILE = "summarize_reviews.txt"
 MAX_REVIEW_CHARS = 6000  # about 1,500 tokens: the prompt must fit the local model's context (2,048 tokens here)
 # llama-cpp-python's server by default ends a streamed reply early when another request arrives: queue them instead
+# (lesson 11, section 1 starts its server with these)
 LLAMA_CPP_ARGS = ["--interrupt_requests", "False"]
 # Local fonts only: Gradio's default theme loads its fonts from Google, and the app must start with no internet.
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]
@@ -53,11 +60,7 @@ class InputError(ValueError):
 
 
 class SummarizerError(RuntimeError):
-    """A request failed in a way the user can act on; `status` is the HTTP status when there was one."""
-
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.status = status
+    """A request failed; the message (from `explain`) says what the user can do, and never holds a key."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ class Backend:
 
     `name` is shown in the UI and is part of the cache key (a URL's port changes between runs; the name does not).
     Prices are USD per 1M tokens (lesson 07's table, `hosted_price`); 0 for a server you run yourself, whose cost
-    is hardware and power (lesson 01), not tokens. The key is never shown (repr=False).
+    is hardware and power (lesson 01), not tokens. The key is never shown (repr=False); `key_variable` names the
+    environment variable it came from, so an error can say which key to fix.
     """
 
     name: str
@@ -75,6 +79,7 @@ class Backend:
     api_key: str = field(default="unused", repr=False)
     input_usd_per_1m: float = 0.0
     output_usd_per_1m: float = 0.0
+    key_variable: str | None = None
 
     def cost_usd(self, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
         """USD for one request; 0 on a free (local) backend; None when a priced server reported no token counts."""
@@ -88,13 +93,17 @@ class Backend:
 def hosted_price(model: str) -> tuple[float, float]:
     """(input, output) USD per 1M tokens for `model` from data/prices/hosted_prices.csv (lesson 07's table).
 
-    `model` may be a provider's name (`gpt-4o-mini`) or a Hub id (`Qwen/Qwen2.5-7B-Instruct`, with or without a
-    `:provider` suffix); the cheapest matching row wins. KeyError when the table has no price for it."""
+    `model` may be a provider's name (`gpt-4o-mini`) or a Hub id (`Qwen/Qwen2.5-7B-Instruct`). A `:provider` suffix
+    (`:together`) takes that provider's row; without one (or with `:cheapest`) the cheapest matching row wins.
+    KeyError when the table has no price for it (`:fastest` too: which provider answers is decided per request)."""
     from .costs import load_hosted_prices
 
     table = load_hosted_prices()
-    bare = model.split(":")[0]
+    bare, _, provider = model.partition(":")
     rows = table[(table["model"] == model) | (table["model"] == bare) | (table["hub_model"] == bare)]
+    if provider and provider != "cheapest":
+        names = rows["provider"].map(lambda name: re.sub(r"[^a-z0-9]", "", str(name).lower()))
+        rows = rows[names.str.startswith(re.sub(r"[^a-z0-9]", "", provider.lower()))]
     if rows.empty:
         raise KeyError(f"no price for {model!r} in data/prices/hosted_prices.csv")
     best = rows.sort_values("output_usd_per_1m").iloc[0]
@@ -102,13 +111,19 @@ def hosted_price(model: str) -> tuple[float, float]:
 
 
 def load_system_prompt(name: str = PROMPT_FILE) -> str:
-    """The system prompt, kept in prompts/ at the course folder's root (lesson 05, section 7)."""
+    """The system prompt, kept in prompts/ at the course folder's root (lesson 05, section 7; lesson 11, section 2
+    reads it)."""
     return (repo_root() / "prompts" / name).read_text(encoding="utf-8").strip()
 
 
-def reviews_text(rows: Sequence[dict]) -> str:
-    """One line per review, `(stars/5) title: text`: what the user pastes or the product picker fills in."""
-    return "\n".join(f"({r['rating']}/5) {r['title']}: {r['text']}" for r in rows)
+def products_from_reviews(rows: Sequence[dict], per_product: int | None = None) -> dict[str, str]:
+    """{product name: its first `per_product` reviews, one line each, `(stars/5) title: text`}, in the order products
+    first appear: what the product picker fills in (lesson 11, section 2 writes it)."""
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row["product"], []).append(row)
+    return {name: "\n".join(f"({r['rating']}/5) {r['title']}: {r['text']}" for r in group[:per_product])
+            for name, group in grouped.items()}
 
 
 def user_message(reviews: str, product: str = "", max_chars: int = MAX_REVIEW_CHARS) -> str:
@@ -149,7 +164,10 @@ def cache_key(backend: str, model: str, messages: list[dict], params: dict) -> s
 
 
 def explain(exc: BaseException, backend: Backend | None = None, attempts: int = 1) -> str:
-    """A message a user can act on, for any error a request can end with (lesson 05's table, for the app)."""
+    """A message a user can act on, for any error a request can end with (lesson 05's table, for the app).
+
+    The message may be shown on a public page, so it never includes the exception's own text (a server's error body
+    can echo a header or a key): an unexpected error is logged here, server-side, and the user gets a sentence."""
     where = f"{backend.name} ({backend.base_url})" if backend else "the backend"
     model = backend.model if backend else "the model"
     if isinstance(exc, InputError):
@@ -160,8 +178,10 @@ def explain(exc: BaseException, backend: Backend | None = None, attempts: int = 
     if status is None and is_connection_error(exc):
         return f"Cannot reach {where}: the server is not running or the URL is wrong. Start it, then try again."
     tried = f" (after {attempts} attempts)" if attempts > 1 else ""
+    variable = backend.key_variable if backend and backend.key_variable else "the backend's API key variable"
     messages = {
-        401: f"{where} refused the API key (401): it is missing, wrong or revoked. Set the right key and restart.",
+        401: f"{where} refused the API key (401): it is missing, wrong or revoked. Set {variable} to a valid key "
+             "and restart the app.",
         403: f"{where} refused access to {model} (403): a gated model whose licence you have not accepted, or a key "
              "without the permission to call it.",
         404: f"{where} has no model {model!r} (404): check the id (it is case-sensitive) or the URL.",
@@ -171,9 +191,11 @@ def explain(exc: BaseException, backend: Backend | None = None, attempts: int = 
         return messages[status]
     if status is not None and status >= 500:
         return f"{where} had a server error ({status}){tried}. It may be loading or overloaded: try again soon."
+    log.warning("request to %s failed: %s: %s", where, type(exc).__name__, exc)  # the details: server-side only
     if status is not None:
-        return f"{where} rejected the request ({status}): {exc}"
-    return f"Unexpected error from {where}: {type(exc).__name__}: {exc}"
+        return (f"{where} rejected the request ({status}). Check the settings sent with it (the model id, "
+                "max_tokens); the app's log has the server's answer.")
+    return f"Unexpected error from {where} ({type(exc).__name__}). Try again; the app's log has the details."
 
 
 @dataclass
@@ -190,6 +212,7 @@ class Summary:
     cost_usd: float | None = None
     done: bool = True
     cached: bool = False  # whether this reply is now in the cache (False for an unseeded sampled request)
+    cut_off: bool = False  # the reply stopped at max_tokens (finish_reason "length"), also when read from the cache
 
     def status(self) -> str:
         """One line for the UI: where it came from, how long it took, tokens and cost."""
@@ -203,6 +226,8 @@ class Summary:
             line += f" | ${self.cost_usd:.6f} at the listed price" if self.cost_usd else " | $0 per token (local)"
         elif self.done:
             line += " | cost unknown (the server reported no token counts)"
+        if self.cut_off:
+            line += " | cut off at max_tokens"
         if not self.done:
             line += " | streaming..."
         elif not self.from_cache and not self.cached:
@@ -213,20 +238,22 @@ class Summary:
 class Summarizer:
     """Summarize reviews with one backend: cache, retries with backoff, timeout, streaming.
 
-    `cache`: a `diskcache.Cache` (shared by several summarizers: the backend is in the key), or None for no cache.
-    The client is `openai.OpenAI` with its own retries off (`max_retries=0`): `with_retries` (lesson 05) is the one
-    layer that retries 429, 5xx, timeouts and refused connections, honouring Retry-After.
+    `cache`: a `diskcache.Cache` (shared by several summarizers: the backend is in the key), or None for no cache;
+    `expire`: seconds a stored reply is kept (None: until the cache is cleared). The client is `openai.OpenAI` with
+    its own retries off (`max_retries=0`): `with_retries` (lesson 05) is the one layer that retries 429, 5xx,
+    timeouts and refused connections, honouring Retry-After.
     """
 
     def __init__(self, backend: Backend, cache=None, max_tokens: int = 96, temperature: float = 0.0,
                  seed: int | None = None, timeout: float = 60.0, attempts: int = 3, initial_wait: float = 0.5,
                  max_chars: int = MAX_REVIEW_CHARS, system_prompt: str | None = None,
-                 on_retry: Callable[[str], object] | None = None):
+                 on_retry: Callable[[str], object] | None = None, expire: float | None = None):
         from openai import OpenAI
 
-        self.backend, self.cache = backend, cache
+        self.backend, self.cache, self.expire = backend, cache, expire
         self.max_tokens, self.temperature, self.seed = max_tokens, temperature, seed
-        self.attempts, self.max_chars = attempts, max_chars
+        self.timeout, self.attempts, self.initial_wait, self.on_retry = timeout, attempts, initial_wait, on_retry
+        self.max_chars = max_chars
         self.system_prompt = system_prompt if system_prompt is not None else load_system_prompt()
         self.client = OpenAI(base_url=backend.base_url, api_key=backend.api_key, max_retries=0, timeout=timeout)
         self._create = with_retries(self.client.chat.completions.create, attempts=attempts, initial=initial_wait,
@@ -260,7 +287,8 @@ class Summarizer:
             hit = self.cache.get(key)
             if hit is not None:
                 yield Summary(hit["text"], True, time.perf_counter() - start, name, model, hit["prompt_tokens"],
-                              hit["completion_tokens"], 0.0, cached=True)  # a hit costs no tokens
+                              hit["completion_tokens"], 0.0, cached=True,  # a hit costs no tokens
+                              cut_off=hit.get("finish_reason") == "length")
                 return
         try:
             chunks = self._create(model=model, messages=messages, stream=True,
@@ -275,7 +303,7 @@ class Summarizer:
                 if getattr(chunk, "usage", None) is not None:
                     usage = chunk.usage
         except Exception as exc:  # openai's errors, httpx's, a dropped stream: all become one clear message
-            raise SummarizerError(explain(exc, self.backend, self.attempts), status_of(exc)) from exc
+            raise SummarizerError(explain(exc, self.backend, self.attempts)) from exc
         if finish is None:  # the stream ended without saying why: cut off (never cache a partial reply)
             raise SummarizerError(f"{name} ended the reply before it was complete (no finish_reason), so it was not "
                                   "kept. Try again; a server that interrupts one request when another arrives "
@@ -283,9 +311,11 @@ class Summarizer:
         prompt_tokens = usage.prompt_tokens if usage else None
         completion_tokens = usage.completion_tokens if usage else None
         if can_cache:  # also when use_cache=False: bypassing reads a fresh reply, and the cache keeps the newest
-            self.cache.set(key, {"text": text, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens})
+            self.cache.set(key, {"text": text, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                                 "finish_reason": finish}, expire=self.expire)
         yield Summary(text, False, time.perf_counter() - start, name, model, prompt_tokens, completion_tokens,
-                      self.backend.cost_usd(prompt_tokens, completion_tokens), cached=can_cache)
+                      self.backend.cost_usd(prompt_tokens, completion_tokens), cached=can_cache,
+                      cut_off=finish == "length")
 
     def summarize(self, reviews: str, product: str = "", use_cache: bool = True) -> Summary:
         """The finished summary (the last item of `stream`)."""
@@ -294,9 +324,9 @@ class Summarizer:
 
     def with_backend(self, backend: Backend) -> Summarizer:
         """The same settings and cache, another backend: the only change from a closed model to an open one."""
-        return Summarizer(backend, self.cache, self.max_tokens, self.temperature, self.seed,
-                          self.client.timeout, self.attempts, max_chars=self.max_chars,
-                          system_prompt=self.system_prompt)
+        return Summarizer(backend, self.cache, self.max_tokens, self.temperature, self.seed, self.timeout,
+                          self.attempts, self.initial_wait, self.max_chars, self.system_prompt, self.on_retry,
+                          self.expire)
 
 
 def summarize_many(summarizer: Summarizer, items: Sequence[tuple[str, str]], concurrency: int = 2,
@@ -328,7 +358,6 @@ def build_ui(summarizers: dict[str, Summarizer], products: dict[str, str], title
     import gradio as gr
 
     names = list(summarizers)
-    lock = threading.Lock()
 
     def fill(product):
         return products.get(product, "")
@@ -339,16 +368,14 @@ def build_ui(summarizers: dict[str, Summarizer], products: dict[str, str], title
         try:
             for part in summarizer.stream(reviews, chosen, use_cache):
                 yield part.text, part.status()
-        except (InputError, SummarizerError) as exc:
-            yield "", f"Error: {exc}"
-            raise gr.Error(str(exc), duration=None) from None
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence; the details stay in the log
+            message = str(exc) if isinstance(exc, InputError | SummarizerError) else explain(exc, summarizer.backend)
+            yield "", f"Error: {message}"
+            raise gr.Error(message, duration=None, print_exception=False) from None  # no traceback: a sentence
 
-    def clear(backend):
+    def clear():
         caches = {id(s.cache): s.cache for s in summarizers.values() if s.cache is not None}
-        with lock:
-            removed = sum(len(c) for c in caches.values())
-            for cache in caches.values():
-                cache.clear()
+        removed = sum(cache.clear() for cache in caches.values())  # diskcache's clear() returns the count
         return f"Cache cleared ({removed} entries removed)."
 
     with gr.Blocks(title=title, analytics_enabled=False) as ui:
@@ -367,38 +394,29 @@ def build_ui(summarizers: dict[str, Summarizer], products: dict[str, str], title
         status = gr.Markdown(elem_id="status")
         product.change(fill, product, reviews)
         go.click(run, [product, reviews, backend, use_cache], [summary, status])
-        clear_button.click(clear, backend, status)
+        clear_button.click(clear, None, status)
     return ui
 
 
 def launch(ui, port: int = 0, host: str = "127.0.0.1", block: bool = False):
     """Start the UI on `host`:`port` (0: a free port) with nothing fetched from the internet; returns its URL.
 
-    block=False returns at once (a notebook, a test: `ui.close()` stops it); block=True serves until Ctrl-C."""
+    block=False returns at once (a notebook, a test: `ui.close()` stops it); block=True serves until Ctrl-C.
+    At most 2 requests run at once, across all users (Gradio's concurrency limit is global); errors other than the
+    app's own messages (gr.Error) are not shown in the page (show_error=False)."""
     import gradio as gr
 
-    from course_offline.servers import bind_socket
-
     if port == 0:
-        sock = bind_socket(host, 0)
-        port = sock.getsockname()[1]
-        sock.close()
+        with socket.socket() as sock:  # the operating system picks a free port
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
     theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
     ui.queue(default_concurrency_limit=2)
     # inline=False: no iframe in the notebook (a saved notebook would keep one pointing at a port long closed)
     _, url, _ = ui.launch(server_name=host, server_port=port, prevent_thread_lock=not block, quiet=True,
-                          share=False, show_error=True, inbrowser=False, inline=False, ssr_mode=False, theme=theme,
+                          share=False, show_error=False, inbrowser=False, inline=False, ssr_mode=False, theme=theme,
                           footer_links=[])
     return url.rstrip("/")
-
-
-def products_from_reviews(rows: Sequence[dict], limit: int | None = None) -> dict[str, str]:
-    """{product name: its reviews as lines}, in the order products first appear."""
-    grouped: dict[str, list[dict]] = {}
-    for row in rows:
-        grouped.setdefault(row["product"], []).append(row)
-    names = list(grouped)[:limit]
-    return {name: reviews_text(grouped[name]) for name in names}
 
 
 def _default_products() -> dict[str, str]:
@@ -422,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     server = None
     if args.base_url:
         backend = Backend(args.name or args.base_url, args.base_url, args.model,
-                          os.environ.get("SUMMARIZER_API_KEY", "unused"))
+                          os.environ.get("SUMMARIZER_API_KEY", "unused"), key_variable="SUMMARIZER_API_KEY")
     else:
         from . import setup
         from .serving import llama_cpp_server

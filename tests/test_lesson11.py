@@ -46,15 +46,40 @@ def test_checker_11_2_sends_a_request_and_checks_the_prices(inference, capsys):
     model = "Qwen/Qwen2.5-7B-Instruct:together"
     price_in, price_out = hosted_price(model)
     url = inference.url + "/v1"
-    assert check("11.2", Backend("Together", url, model, TOKEN, price_in, price_out))
-    assert not check("11.2", Backend("Together", url, model, TOKEN, 0.0, 0.0))
+
+    def pinned(**changes):
+        fields = {"name": "Together", "base_url": url, "model": model, "api_key": TOKEN, "input_usd_per_1m": price_in,
+                  "output_usd_per_1m": price_out, "key_variable": "HF_TOKEN"} | changes
+        return Backend(**fields)
+
+    assert check("11.2", pinned())
+    assert "Together's listed price" in capsys.readouterr().out
+    assert not check("11.2", pinned(input_usd_per_1m=0.0, output_usd_per_1m=0.0))
     assert "hosted_price" in capsys.readouterr().out
-    assert not check("11.2", Backend("Together", url, "Qwen/Qwen2.5-7B-Instruct", TOKEN, price_in, price_out))
-    assert "provider" in capsys.readouterr().out
-    assert not check("11.2", Backend("Together", url, model, "wrong-token", price_in, price_out))
-    assert "(401)" in capsys.readouterr().out
-    assert not check("11.2", Backend("Together", "http://127.0.0.1:9/v1", model, TOKEN, price_in, price_out))
+    # section 1's backend: the same model, the router's choice of provider (and its cheapest-row price)
+    assert not check("11.2", Backend("Inference Providers", url, "Qwen/Qwen2.5-7B-Instruct", TOKEN,
+                                     *hosted_price("Qwen/Qwen2.5-7B-Instruct"), key_variable="HF_TOKEN"))
+    assert "section 1's backend" in capsys.readouterr().out
+    assert not check("11.2", pinned(model="Qwen/Qwen2.5-7B-Instruct:groq"))
+    assert "another provider" in capsys.readouterr().out
+    assert not check("11.2", pinned(key_variable=None))
+    assert "key_variable" in capsys.readouterr().out
+    assert not check("11.2", pinned(api_key="wrong-token"))
+    out = capsys.readouterr().out
+    assert "(401)" in out and "Set HF_TOKEN" in out and "wrong-token" not in out
+    assert not check("11.2", pinned(base_url="http://127.0.0.1:9/v1"))
     assert not check("11.2", {"base_url": url})
+
+
+def test_checker_11_2_never_echoes_what_could_be_a_token(inference, capsys):
+    """Arguments in the wrong order put the token where the URL or the model belongs: the feedback describes."""
+    model = "Qwen/Qwen2.5-7B-Instruct:together"
+    secret = "hf_" + "x" * 34
+    swapped_url = Backend("Together", secret, model, inference.url + "/v1", *hosted_price(model), "HF_TOKEN")
+    swapped_model = Backend("Together", inference.url + "/v1", secret, model, *hosted_price(model), "HF_TOKEN")
+    assert not check("11.2", swapped_url) and not check("11.2", swapped_model)
+    out = capsys.readouterr().out
+    assert secret not in out and "hf_xxx" not in out and "not echoed" in out and "another model" in out
 
 
 def trim_reviews(text, max_chars):

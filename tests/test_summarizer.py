@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-from course_offline.servers import bind_socket
 from course_utils.paths import build_dir, data_dir
 from course_utils.summarizer import (
     LLAMA_CPP_ARGS,
@@ -96,10 +97,9 @@ def practice():
 
 
 def _free_port() -> int:
-    sock = bind_socket("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 # -- pure functions ---------------------------------------------------------------------------------
@@ -140,6 +140,14 @@ def test_user_message_and_its_limits():
 def test_prices_come_from_lesson07s_table():
     assert hosted_price("gpt-4o-mini") == (0.15, 0.60)
     assert hosted_price("Qwen/Qwen2.5-7B-Instruct:together") == (0.30, 0.30)
+    # the :provider suffix picks that provider's row; without one the cheapest listed row wins
+    assert hosted_price("meta-llama/Llama-3.1-8B-Instruct:together") == (0.18, 0.18)
+    assert hosted_price("meta-llama/Llama-3.1-8B-Instruct:groq") == (0.05, 0.08)
+    assert hosted_price("meta-llama/Llama-3.1-8B-Instruct") == (0.05, 0.08)
+    assert hosted_price("meta-llama/Llama-3.1-8B-Instruct:cheapest") == (0.05, 0.08)
+    for unpriced in ("Qwen/Qwen2.5-7B-Instruct:groq", "Qwen/Qwen2.5-7B-Instruct:fastest"):
+        with pytest.raises(KeyError):
+            hosted_price(unpriced)
     with pytest.raises(KeyError):
         hosted_price("open-models-course/no-such-model")
     priced = Backend("x", "http://127.0.0.1:1/v1", "gpt-4o-mini", "k", 0.15, 0.60)
@@ -160,11 +168,48 @@ def test_miss_then_hit_at_least_100x_faster_then_bypass_and_clear(llama, cache, 
     assert miss.seconds / hit.seconds >= 100, (miss.seconds, hit.seconds)
     assert "from the cache" in hit.status() and "from llama.cpp" in miss.status()
     assert miss.cost_usd == 0.0 and hit.cost_usd == 0.0
+    # MAX_TOKENS is far below a summary: cut off at max_tokens, stored anyway, and flagged, also from the cache
+    assert miss.cut_off and hit.cut_off and "cut off at max_tokens" in hit.status()
+    assert cache.get(app.key(app.messages(reviews, name)))["finish_reason"] == "length"
     bypass = app.summarize(reviews, name, use_cache=False)
     assert not bypass.from_cache and bypass.text == miss.text  # greedy: the same reply
     assert len(cache) == 1
     cache.clear()
     assert not app.summarize(reviews, name).from_cache
+
+
+def test_a_whole_reply_is_not_flagged_and_expiry_drops_a_stored_one(llama, cache, products):
+    name, reviews = next(iter(products.items()))
+    app = Summarizer(llama, cache, max_tokens=200, expire=2)
+    whole = app.summarize("(5/5) Great: it works", name)
+    stored = cache.get(app.key(app.messages("(5/5) Great: it works", name)))
+    assert whole.cut_off == (stored["finish_reason"] == "length") == ("cut off" in whole.status())
+    assert app.summarize(reviews, name).from_cache is False and app.summarize(reviews, name).from_cache
+    time.sleep(2.5)
+    assert app.key(app.messages(reviews, name)) not in cache  # expired: the next request asks the model again
+
+
+def test_with_backend_keeps_every_setting(cache):
+    retries: list[str] = []
+    app = Summarizer(Backend("a", "http://127.0.0.1:1/v1", "m"), cache, max_tokens=7, temperature=0.5, seed=3,
+                     timeout=4.0, attempts=5, initial_wait=0.01, max_chars=99, system_prompt="S",
+                     on_retry=retries.append, expire=60)
+    other = app.with_backend(Backend("b", "http://127.0.0.1:2/v1", "n"))
+    settings = ("cache", "max_tokens", "temperature", "seed", "timeout", "attempts", "initial_wait", "max_chars",
+                "system_prompt", "on_retry", "expire")
+    assert {k: getattr(other, k) for k in settings} == {k: getattr(app, k) for k in settings}
+    assert other.backend.name == "b" and other.client.timeout == 4.0
+
+
+def test_the_app_imports_nothing_from_the_course_machinery():
+    import ast
+
+    import course_utils.summarizer as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not [m for m in imported if m.startswith("course_offline")], imported
 
 
 def test_sampling_is_cached_only_with_a_seed(llama, cache, products):
@@ -276,16 +321,17 @@ def test_a_server_that_is_down_gives_a_clear_message(cache, products):
     app = Summarizer(down, cache, attempts=2, initial_wait=0.05, on_retry=None)
     with pytest.raises(SummarizerError, match="Cannot reach stopped server .* not running") as err:
         app.summarize(next(iter(products.values())))
-    assert err.value.status is None
+    assert isinstance(err.value.__cause__, Exception)  # the original error stays on the exception, for the log
 
 
 def test_401_403_404_429_and_timeouts_from_the_practice_server(practice, cache, products):
     reviews = next(iter(products.values()))
     url = practice.url + "/v1"
-    wrong_key = Summarizer(Backend("practice", url, "HuggingFaceTB/SmolLM2-135M-Instruct", "wrong"), cache)
-    with pytest.raises(SummarizerError, match=r"refused the API key \(401\)") as err:
+    wrong_key = Summarizer(Backend("practice", url, "HuggingFaceTB/SmolLM2-135M-Instruct", "wrong-key-value",
+                                   key_variable="PRACTICE_TOKEN"), cache)
+    with pytest.raises(SummarizerError, match=r"refused the API key \(401\).*Set PRACTICE_TOKEN") as err:
         wrong_key.summarize(reviews)
-    assert err.value.status == 401
+    assert "wrong-key-value" not in str(err.value)  # names the variable, never the key
     gated = Summarizer(Backend("practice", url, "meta-llama/Llama-3.1-8B-Instruct", TOKEN), cache)
     with pytest.raises(SummarizerError, match=r"refused access to meta-llama/Llama-3.1-8B-Instruct \(403\)"):
         gated.summarize(reviews)
@@ -328,6 +374,24 @@ def test_explain_covers_every_status():
     assert "server error (503) (after 3 attempts)" in explain(status_error(503), backend, attempts=3)
     assert "rejected the request (422)" in explain(status_error(422), backend)
     assert explain(InputError("too long"), backend) == "too long"
+    assert "the backend's API key variable" in explain(status_error(401), backend)
+    assert "Set HF_TOKEN" in explain(status_error(401), Backend("b", "u", "m", key_variable="HF_TOKEN"))
+
+
+def test_explain_never_shows_an_exceptions_text_and_logs_it(caplog):
+    """An error body may echo a header or a key; the page may be public: the details go to the log only."""
+    import httpx
+    import openai
+
+    backend = Backend("b", "http://127.0.0.1:1/v1", "m")
+    secret = "Authorization: Bearer hf_" + "s" * 30
+    response = httpx.Response(422, request=httpx.Request("POST", backend.base_url))
+    cases = [openai.APIStatusError(secret, response=response, body=None), RuntimeError(secret)]
+    with caplog.at_level(logging.WARNING, logger="course_utils.summarizer"):
+        messages = [explain(exc, backend) for exc in cases]
+    assert all(secret not in m and "log" in m for m in messages), messages
+    assert "(422)" in messages[0] and "RuntimeError" in messages[1]
+    assert caplog.text.count(secret) == 2  # server-side, for whoever runs the app
 
 
 # -- the UI in a real browser ------------------------------------------------------------------------

@@ -63,25 +63,34 @@ def _cache_key(answer) -> tuple[bool, str]:
 
 @exercise("11.2")
 def _backend(answer) -> tuple[bool, str]:
+    """Feedback describes what is wrong and never echoes the learner's values: a swapped argument could put a token
+    where the model or the URL belongs, and the notebook's output may be shared."""
     from ..summarizer import Backend, Summarizer, SummarizerError, hosted_price
 
     if not isinstance(answer, Backend):
-        return False, f"give a Backend(name, base_url, model, api_key, input_usd_per_1m, output_usd_per_1m), not " \
-                      f"{type(answer).__name__}."
+        return False, f"give a Backend(name, base_url, model, api_key, input_usd_per_1m, output_usd_per_1m, " \
+                      f"key_variable=...), not {type(answer).__name__}."
     url = os.environ.get("COURSE_INFERENCE_URL", "https://router.huggingface.co").rstrip("/") + "/v1"
-    if answer.base_url.rstrip("/") != url:
-        return False, f"base_url should be INFERENCE_URL + '/v1' ({url}), got {answer.base_url!r}."
-    model, _, provider = answer.model.partition(":")
+    if not isinstance(answer.base_url, str) or answer.base_url.rstrip("/") != url:
+        return False, f"base_url should be INFERENCE_URL + '/v1' ({url}); yours is something else (not echoed here)."
+    if not isinstance(answer.model, str):
+        return False, "model should be a string, the Hub id with ':provider'."
+    model, sep, provider = answer.model.partition(":")
+    if model == LESSON11_HOSTED_MODEL and not sep:
+        return False, ("that is section 1's backend: the router chooses the provider, so the price is a guess. Pin "
+                       f"the provider with the suffix: '{LESSON11_HOSTED_MODEL}:{LESSON11_PROVIDER}'.")
     if model != LESSON11_HOSTED_MODEL or provider != LESSON11_PROVIDER:
-        return False, f"model should name {LESSON11_HOSTED_MODEL} and the provider: " \
-                      f"'{LESSON11_HOSTED_MODEL}:{LESSON11_PROVIDER}', got {answer.model!r}."
+        what = "another model" if model != LESSON11_HOSTED_MODEL else "another provider"
+        return False, f"model should be '{LESSON11_HOSTED_MODEL}:{LESSON11_PROVIDER}'; yours names {what}."
+    if answer.key_variable != "HF_TOKEN":
+        return False, "set key_variable='HF_TOKEN': the variable the key came from, so a 401 says which key to fix."
     expected = hosted_price(answer.model)
     if (answer.input_usd_per_1m, answer.output_usd_per_1m) != expected:
-        return False, f"the prices should be lesson 07's for this model, {expected} USD per 1M tokens (input, " \
+        return False, f"the prices should be lesson 07's for Together, {expected} USD per 1M tokens (input, " \
                       f"output), got {(answer.input_usd_per_1m, answer.output_usd_per_1m)}: use hosted_price(model)."
     try:
         result = Summarizer(answer, cache=None, max_tokens=2, attempts=2).summarize("(4/5) Good: it works well")
-    except SummarizerError as exc:
+    except SummarizerError as exc:  # explain()'s sentences: never a key (they name the variable)
         return False, f"a request through it failed: {exc}"
     if result.cost_usd is None or result.cost_usd <= 0:
         return False, "the request worked but its cost came out as zero: check the prices."
