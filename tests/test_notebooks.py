@@ -46,6 +46,8 @@ TEST_PARAMETERS: dict[str, dict] = {
                         "config_methods": ["torchao int8 weight-only", "bitsandbytes nf4 + double quant"],
                         "minilm_methods": ["float32", "dynamic int8, per tensor", "dynamic int8, per channel",
                                            "bitsandbytes 8-bit"]},
+    "09_lora_classification": {"max_train": 96, "n_seeds": 2, "epochs": 2, "full_epochs": 2, "trainer_epochs": 1,
+                               "n_boot": 100},
     "11_review_summarizer_app": {"max_tokens": 16, "n_reviews": 3, "n_batch": 2},
 }
 
