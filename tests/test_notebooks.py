@@ -48,6 +48,8 @@ TEST_PARAMETERS: dict[str, dict] = {
                                            "bitsandbytes 8-bit"]},
     "09_lora_classification": {"max_train": 96, "n_seeds": 2, "epochs": 2, "full_epochs": 2, "trainer_epochs": 1,
                                "n_boot": 100},
+    "10_instruction_tuning": {"n_items": 12, "max_steps": 8, "batch_size": 4, "timing_repeats": 1, "n_boot": 100,
+                              "full_checks": False},
     "11_review_summarizer_app": {"max_tokens": 16, "n_reviews": 3, "n_batch": 2},
 }
 
