@@ -28,7 +28,7 @@ help:
 	@echo "make course  - install (first time) and execute every lesson into build/ (index: build/index.html)"
 	@echo "make site    - make course, then a static site of the executed lessons in build/site/ (open index.html)"
 	@echo "make test    - install (first time) and run the whole test suite offline"
-	@echo "make bench   - re-run the lessons that time things (03, 04, 06, 08) with $(BENCH_REPEATS) repeats; tables in build/bench/"
+	@echo "make bench   - re-run the lessons that time things (03, 04, 06, 08, 10) with $(BENCH_REPEATS) repeats, and 09's training; tables in build/bench/"
 	@echo "make lab     - open JupyterLab on the 'Open Models Course' kernel"
 	@echo "make hub     - build (if needed) and serve the course hub in the foreground (HOST=0.0.0.0 for a classroom)"
 	@echo "make hub-build - build or refresh the course hub in build/hub (mirrored and pushed repos are kept)"
@@ -93,7 +93,9 @@ test: hub-build browser
 
 # Timings are measured here and shown in the executed notebooks, never asserted by `make test`.
 bench: hub-build
-	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_offline.runner 03 04 06 08 -p timing_repeats=$(BENCH_REPEATS) --out build/bench
+	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_offline.runner 03 04 06 08 10 -p timing_repeats=$(BENCH_REPEATS) --out build/bench
+	@# lesson 09 times its training and measures peak memory in fresh processes at its defaults: no repeats to add
+	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_offline.runner 09 --out build/bench/training
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
