@@ -74,7 +74,12 @@ def test_checker_10_2_accepts_the_solution_and_rejects_near_misses(hub, capsys):
         example["completion"] = json.dumps({"sentiment": label})
         return example
 
-    for wrong in (not_json, wrong_label, no_system, text_missing, completion_as_text):
+    def padded_json(text, label):  # still valid JSON with the right value, but not exactly json.dumps
+        example = _solution(text, label)
+        example["completion"][0]["content"] = " " + json.dumps({"sentiment": label}) + "\n"
+        return example
+
+    for wrong in (not_json, wrong_label, no_system, text_missing, completion_as_text, padded_json):
         assert check("10.2", wrong) is False, wrong.__name__
     assert check("10.2", lambda text, label: 1 / 0) is False
     assert "ZeroDivisionError" in capsys.readouterr().out

@@ -102,8 +102,13 @@ def _json_example(answer) -> tuple[bool, str]:
         full_ids = tokenizer.apply_chat_template(got["prompt"] + got["completion"], return_dict=True)["input_ids"]
         if full_ids[:len(prompt_ids)] != prompt_ids:
             return False, "rendered with the chat template, the prompt is not a prefix of prompt + completion."
-    return True, ("three reviews render as conversations whose prompt is a prefix of prompt + completion, "
-                  "with a JSON completion.")
+        trained = tokenizer.decode(full_ids[len(prompt_ids):])  # the tokens the loss would count (section 2)
+        expected = json.dumps({"sentiment": label}) + "<|im_end|>\n"
+        if trained != expected:
+            return False, (f"the tokens after the prompt decode to {trained!r}, not {expected!r}: the completion "
+                           "must be exactly the JSON object, with nothing around it.")
+    return True, ("three reviews render as conversations whose prompt is a prefix of prompt + completion, and the "
+                  "tokens after it, the ones the loss counts, are exactly the JSON object and <|im_end|>.")
 
 
 def layers_within(budget: int, modules, r: int = 8) -> int:
