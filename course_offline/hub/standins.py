@@ -32,7 +32,10 @@ NER_LABELS = ["O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LO
 class StandIn:
     repo_id: str
     architecture: str  # transformers class name
-    tokenizer: str  # "bpe-gpt2", "bpe-chatml-qwen", "bpe-bart", "unigram-t5", "wordpiece", "wordpiece-cased"
+    # "bpe-gpt2", "bpe-chatml-qwen", "bpe-bart", "unigram-t5", "unigram-camembert", "wordpiece", "wordpiece-cased",
+    # "spm-marian" (SentencePiece files, for MarianTokenizer), "ctc-chars" (a character vocabulary and an audio
+    # feature extractor, for Wav2Vec2Processor)
+    tokenizer: str
     tokenizer_class: str
     config: dict
     pipeline_tag: str
@@ -57,6 +60,15 @@ _DISTILBERT = {"model_type": "distilbert", "dim": 48, "hidden_dim": 96, "n_layer
                "max_position_embeddings": 512}
 _BERT = {"model_type": "bert", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
          "num_attention_heads": 4, "max_position_embeddings": 512}
+_MARIAN = {"model_type": "marian", "d_model": 64, "encoder_layers": 2, "decoder_layers": 2,
+           "encoder_attention_heads": 4, "decoder_attention_heads": 4, "encoder_ffn_dim": 128, "decoder_ffn_dim": 128,
+           "max_position_embeddings": 512, "activation_function": "swish", "scale_embedding": True}
+# The real convolutional feature encoder's kernels and strides (320 samples per frame, as the pipeline expects) with
+# narrow layers; a tiny transformer on top.
+_WAV2VEC2 = {"model_type": "wav2vec2", "conv_dim": [32] * 7, "hidden_size": 32, "intermediate_size": 64,
+             "num_hidden_layers": 2, "num_attention_heads": 2, "num_conv_pos_embeddings": 16,
+             "num_conv_pos_embedding_groups": 16, "feat_extract_norm": "group", "do_stable_layer_norm": False,
+             "ctc_loss_reduction": "sum"}
 _ROBERTA = {"model_type": "roberta", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
             "num_attention_heads": 4, "max_position_embeddings": 514, "pad_token_id": 1, "type_vocab_size": 1}
 # The real cased BERT vocabulary has 28,996 ids; teaching material feeds literal ids from it, so the embedding
@@ -115,6 +127,12 @@ STANDINS: list[StandIn] = [
             revisions=("4d33b01d79672f27f001f6abade33f22d993b151",)),  # pinned by the huggingface_hub quick start
     StandIn("naver/splade-cocondenser-ensembledistil", "BertForMaskedLM", "wordpiece", "BertTokenizer", _BERT,
             "fill-mask"),
+    # The Hugging Face course (chapter 1 translation, chapter 4 camembert) and the transformers quick tour (speech).
+    StandIn("Helsinki-NLP/opus-mt-fr-en", "MarianMTModel", "spm-marian", "MarianTokenizer", _MARIAN, "translation"),
+    StandIn("almanach/camembert-base", "CamembertForMaskedLM", "unigram-camembert", "CamembertTokenizer",
+            {**_ROBERTA, "model_type": "camembert"}, "fill-mask"),
+    StandIn("facebook/wav2vec2-base-960h", "Wav2Vec2ForCTC", "ctc-chars", "Wav2Vec2CTCTokenizer", _WAV2VEC2,
+            "automatic-speech-recognition"),
 ]
 
 # The Hub's renames: the legacy ids it still answers with a redirect to the canonical repo (a 307, which the
@@ -140,13 +158,11 @@ LEGACY_DATASET_IDS = {
     "imdb": "stanfordnlp/imdb",
 }
 
-# Repos of huggingface.co that teaching material uses and the course hub cannot carry (a stand-in would not
-# carry the mechanics: audio, a SentencePiece vocabulary, ...). Asking for one says so in one sentence, with
-# what to do. The pipelines' defaults that are not served are added by the builder.
+# Repos of huggingface.co that teaching material uses and the course hub does not carry. Asking for one says so in
+# one sentence, with what to do. The pipelines' defaults that are not served are added by the builder.
 NOT_IN_HUB = {
-    "model": ["Helsinki-NLP/opus-mt-fr-en", "Helsinki-NLP/opus-mt-en-fr",
-              "almanach/camembert-base", "bigscience/mt0-large", "HuggingFaceTB/SmolLM2-360M"],
-    "dataset": ["PolyAI/minds14"],
+    "model": ["Helsinki-NLP/opus-mt-en-fr", "bigscience/mt0-large", "HuggingFaceTB/SmolLM2-360M"],
+    "dataset": ["google/fleurs"],
 }
 
 # Repos that exist in the course hub as gated, metadata-only entries (model_info works, files are refused even
@@ -159,8 +175,10 @@ class DatasetStandIn:
     """A small dataset with the real one's schema (configs, splits, columns, features) and made-up rows.
 
     Columns: name -> "text" (a review sentence, tagged as a stand-in), "text2" (another one), "label" (a class
-    label with `names`), "idx" (int32 row number). `splits` gives each split's row count; a split in
-    `unlabelled` has label -1, as in the real data (GLUE's test splits, IMDB's unsupervised split).
+    label with `names`), "idx" (int32 row number), "audio" (an Audio column at `sampling_rate`: a short synthetic
+    tone, not speech), "audio_path" (the audio file's name), "locale" (a class label with `locales`, the config's
+    own). `splits` gives each split's row count; a split in `unlabelled` has label -1, as in the real data (GLUE's
+    test splits, IMDB's unsupervised split).
     """
 
     repo_id: str
@@ -169,8 +187,14 @@ class DatasetStandIn:
     real_size: str  # how big the real dataset is, for the card
     task: str
     unlabelled: tuple[str, ...] = ()
+    sampling_rate: int | None = None  # of the "audio" columns
 
 
+MINDS14_INTENTS = ["abroad", "address", "app_error", "atm_limit", "balance", "business_loan", "card_issues",
+                   "cash_deposit", "direct_debit", "freeze", "high_value_payment", "joint_account",
+                   "latest_transactions", "pay_bill"]
+MINDS14_LOCALES = ["cs-CZ", "de-DE", "en-AU", "en-GB", "en-US", "es-ES", "fr-FR", "it-IT", "ko-KR", "nl-NL", "pl-PL",
+                   "pt-PT", "ru-RU", "zh-CN"]
 _PAIR = {"sentence1": "text", "sentence2": "text2", "label": "label", "idx": "idx"}
 _SMALL = {"train": 24, "validation": 8, "test": 8}
 DATASET_STANDINS: list[DatasetStandIn] = [
@@ -190,4 +214,12 @@ DATASET_STANDINS: list[DatasetStandIn] = [
                        "splits": {"train": 24, "test": 8, "unsupervised": 8}},
     }, "other", "25,000 training, 25,000 test and 50,000 unlabelled reviews", "text-classification",
         unlabelled=("unsupervised",)),
+    # The transformers quick tour's speech example: MInDS-14, spoken e-banking questions, one config per locale.
+    DatasetStandIn("PolyAI/minds14", {
+        locale: {"columns": {"path": "audio_path", "audio": "audio", "transcription": "text",
+                             "english_transcription": "text2", "intent_class": "label", "lang_id": "locale"},
+                 "names": MINDS14_INTENTS, "locales": MINDS14_LOCALES, "splits": {"train": 8}}
+        for locale in ("en-US", "en-GB", "en-AU", "fr-FR", "de-DE")
+    }, "cc-by-4.0", "14 locales (and `all`), hundreds of recordings each, 8 kHz", "automatic-speech-recognition",
+        sampling_rate=8000),
 ]
