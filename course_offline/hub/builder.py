@@ -85,6 +85,7 @@ def _train_tokenizer(kind: str, vocab_size: int = 2000):
         "bpe-bart": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
         "unigram-t5": ["<pad>", "</s>", "<unk>"],
         "unigram-camembert": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+        "unigram-xlnet": ["<unk>", "<s>", "</s>", "<cls>", "<sep>", "<pad>", "<mask>", "<eod>", "<eop>"],
         "wordpiece-cased": ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
     }[kind]
     if kind == "wordpiece-cased":  # BERT's cased layout: WordPiece, no lower-casing, [CLS] ... [SEP]
@@ -107,9 +108,9 @@ def _train_tokenizer(kind: str, vocab_size: int = 2000):
             special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
         return tok
     if kind.startswith("unigram-"):
-        # T5's and CamemBERT's tokenizer classes need a Unigram (SentencePiece-style) model. The Unigram trainer
-        # is not repeatable run to run, so take the pieces from a (repeatable) BPE run and score them so that
-        # fewer, longer pieces win.
+        # T5's, CamemBERT's and XLNet's tokenizer classes need a Unigram (SentencePiece-style) model. The Unigram
+        # trainer is not repeatable run to run, so take the pieces from a (repeatable) BPE run and score them so
+        # that fewer, longer pieces win.
         bpe = Tokenizer(models.BPE(unk_token="<unk>"))
         bpe.pre_tokenizer = pre_tokenizers.Metaspace()
         bpe.train_from_iterator(_corpus(), trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
@@ -123,6 +124,11 @@ def _train_tokenizer(kind: str, vocab_size: int = 2000):
         if kind == "unigram-t5":  # T5: text </s>
             tok.post_processor = processors.TemplateProcessing(
                 single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", specials.index("</s>"))])
+        elif kind == "unigram-xlnet":  # XLNet: text <sep> <cls>, the class token last
+            sep, cls = specials.index("<sep>"), specials.index("<cls>")
+            tok.post_processor = processors.TemplateProcessing(
+                single="$A <sep> <cls>", pair="$A <sep> $B:1 <sep>:1 <cls>:2",
+                special_tokens=[("<sep>", sep), ("<cls>", cls)])
         else:  # CamemBERT, as RoBERTa: <s> text </s>
             tok.post_processor = processors.RobertaProcessing(("</s>", specials.index("</s>")),
                                                               ("<s>", specials.index("<s>")))
@@ -150,6 +156,9 @@ _SPECIAL_TOKENS = {
 }
 _SPECIAL_TOKENS["wordpiece-cased"] = _SPECIAL_TOKENS["wordpiece"]
 _SPECIAL_TOKENS["unigram-camembert"] = _SPECIAL_TOKENS["bpe-bart"]
+_SPECIAL_TOKENS["unigram-xlnet"] = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "<sep>",
+                                    "pad_token": "<pad>", "cls_token": "<cls>", "mask_token": "<mask>",
+                                    "additional_special_tokens": ["<eop>", "<eod>"], "padding_side": "left"}
 # What a stand-in's card says about its tokenizer, by kind (the default: of the real kind, trained on course text).
 _TOKENIZER_NOTES = {
     "wordpiece": "The tokenizer is the real uncased BERT WordPiece vocabulary.",

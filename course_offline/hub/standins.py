@@ -127,12 +127,18 @@ STANDINS: list[StandIn] = [
             revisions=("4d33b01d79672f27f001f6abade33f22d993b151",)),  # pinned by the huggingface_hub quick start
     StandIn("naver/splade-cocondenser-ensembledistil", "BertForMaskedLM", "wordpiece", "BertTokenizer", _BERT,
             "fill-mask"),
-    # The Hugging Face course (chapter 1 translation, chapter 4 camembert) and the transformers quick tour (speech).
+    # The Hugging Face course (chapter 1 translation, chapter 4 camembert, chapter 6 XLNet's Unigram tokenizer) and
+    # the transformers quick tour (speech).
     StandIn("Helsinki-NLP/opus-mt-fr-en", "MarianMTModel", "spm-marian", "MarianTokenizer", _MARIAN, "translation"),
     StandIn("almanach/camembert-base", "CamembertForMaskedLM", "unigram-camembert", "CamembertTokenizer",
             {**_ROBERTA, "model_type": "camembert"}, "fill-mask"),
     StandIn("facebook/wav2vec2-base-960h", "Wav2Vec2ForCTC", "ctc-chars", "Wav2Vec2CTCTokenizer", _WAV2VEC2,
             "automatic-speech-recognition"),
+    StandIn("xlnet/xlnet-base-cased", "XLNetLMHeadModel", "unigram-xlnet", "XLNetTokenizer",
+            {"model_type": "xlnet", "d_model": 64, "n_layer": 2, "n_head": 4, "d_inner": 128}, "text-generation"),
+    # The question-answering pipeline's old default, which the Hugging Face course (chapter 6) loads by hand.
+    StandIn("distilbert/distilbert-base-cased-distilled-squad", "DistilBertForQuestionAnswering", "wordpiece-cased",
+            "DistilBertTokenizer", {**_DISTILBERT, **_CASED_VOCAB}, "question-answering"),
 ]
 
 # The Hub's renames: the legacy ids it still answers with a redirect to the canonical repo (a 307, which the
@@ -144,6 +150,8 @@ LEGACY_MODEL_IDS = {
     "bert-base-cased": "google-bert/bert-base-cased",
     "distilbert-base-uncased": "distilbert/distilbert-base-uncased",
     "distilbert-base-cased": "distilbert/distilbert-base-cased",
+    "distilbert-base-cased-distilled-squad": "distilbert/distilbert-base-cased-distilled-squad",
+    "xlnet-base-cased": "xlnet/xlnet-base-cased",
     "distilbert-base-uncased-finetuned-sst-2-english": "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
     "distilroberta-base": "distilbert/distilroberta-base",
     "roberta-base": "FacebookAI/roberta-base",
