@@ -1,15 +1,21 @@
 """Other people's Hugging Face teaching code, run unchanged against the course hub (issue 15).
 
-tests/hub_fidelity/ keeps code cells of public teaching material (the Hugging Face course, the quick-starts of
-transformers, datasets, huggingface_hub and sentence-transformers), each file naming its source and licence.
-Each file runs in order in a fresh interpreter with its own HF_HOME (so login() there touches no other token),
-against the session's course hub. Every cell counts, failures by design (a cell the material says will fail, a
-pipeline transformers 5 removed, an audio model the hub cannot carry) included.
+tests/hub_fidelity/ keeps code cells of public teaching material, each file naming its source and licence: the
+Hugging Face course (chapters 1 to 4 and 6, PyTorch version), the quick-starts of transformers, datasets,
+huggingface_hub and sentence-transformers, and three sentence-transformers usage guides (similarity, paraphrase
+mining, semantic search). Each file runs in order in a fresh interpreter with its own HF_HOME (so login() there
+touches no other token), against the session's course hub. Every cell counts, failures by design (a cell the
+material says will fail, a repo created twice, a placeholder such as "<namespace>") and APIs that transformers 5 or
+huggingface_hub 1 removed (the question-answering, summarization and translation pipelines, `organization=`,
+`Repository`) included, and the cells that depend on a failed one.
 
-Issue 15 asks for 4 in 5. Measured on 2026-12-01: 80 of 107 (75%). Most of the rest is not the hub's to fix:
-datasets 5.2 with huggingface_hub 2.4 refuses a one-part dataset id (`load_dataset("glue", "mrpc")`) before
-sending any request, on huggingface.co too, and 14 cells depend on those two loads. PASS_RATE holds the measured
-level so a regression fails; raise it when the corpus passes more.
+Issue 15 asks for 4 in 5. Measured on 2026-12-06: 228 of 298 (76.5%). The 70 failures: 32 from datasets loaded by a
+one-part id and the cells depending on them (`load_dataset("glue", "mrpc")` and "rotten_tomatoes": datasets 5 with
+huggingface_hub 2 refuses the id in its own hf:// paths, on huggingface.co too; "code_search_net" and "wikitext" are
+not in this hub, and would meet the same refusal); 31 from removed APIs and their dependants; 4 by design; 2 from
+packages the course does not install (torchcodec to decode audio, evaluate); 1 repo not in the hub
+(huggingface-course/code-search-net-tokenizer, which the course's own chapter 6 pushes first). PASS_RATE holds a
+little under the measured level so a regression fails; raise it when the corpus passes more.
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 CORPUS = Path(__file__).parent / "hub_fidelity"
 RUNNER = CORPUS / "run_cells.py"
-PASS_RATE = 0.74
+PASS_RATE = 0.75
 
 
 def corpus_files() -> list[Path]:
@@ -35,18 +42,23 @@ def test_corpus_files_name_their_source_and_licence():
         assert "# Source: https://" in head and "# Licence: Apache-2.0" in head, path.name
 
 
-def test_other_peoples_teaching_code_runs_on_the_course_hub(hub, tmp_path):
-    results = []
+def _run_file(path: Path, tmp_path: Path) -> list[dict]:
+    home, cwd = tmp_path / path.stem / "home", tmp_path / path.stem / "cwd"
+    cwd.mkdir(parents=True)
+    out = tmp_path / f"{path.stem}.json"
     cache = Path(os.environ["HF_HOME"]) / "hub"  # the session's download cache: each file downloads once
-    for path in corpus_files():
-        home, cwd = tmp_path / path.stem / "home", tmp_path / path.stem / "cwd"
-        cwd.mkdir(parents=True)
-        out = tmp_path / f"{path.stem}.json"
-        env = {**os.environ, "HF_HOME": str(home), "HF_HUB_CACHE": str(cache), "OMP_NUM_THREADS": "1"}
-        proc = subprocess.run([sys.executable, str(RUNNER), str(path), str(out)], cwd=cwd, env=env,
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
-        assert out.exists(), f"{path.name} did not run: {proc.stderr[-3000:]}"
-        results += json.loads(out.read_text())
+    env = {**os.environ, "HF_HOME": str(home), "HF_HUB_CACHE": str(cache), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, str(RUNNER), str(path), str(out)], cwd=cwd, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    assert out.exists(), f"{path.name} did not run: {proc.stderr[-3000:]}"
+    return json.loads(out.read_text())
+
+
+def test_other_peoples_teaching_code_runs_on_the_course_hub(hub, tmp_path):
+    # Two files at a time (each is its own interpreter, mostly starting up and loading): the machine has two cores.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda path: _run_file(path, tmp_path), corpus_files()))
+    results = [r for run in runs for r in run]
     failed = [r for r in results if not r["ok"]]
     for r in failed:
         print(f"\n--- FAIL {r['file']} cell {r['cell']} ({r['seconds']}s)\n{r['source']}\n=> {r['error']}")

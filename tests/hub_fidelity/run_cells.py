@@ -45,7 +45,8 @@ def main(cells_file: str, results_file: str) -> None:
     namespace: dict = {"__name__": "__main__"}
     results = []
     for i, cell in enumerate(read_cells(path), 1):
-        first = next(line for line in cell["source"].splitlines() if line.strip() and not line.startswith("#"))
+        lines = [line for line in cell["source"].splitlines() if line.strip()]
+        first = next((line for line in lines if not line.startswith("#")), lines[0])  # a cell may be comments only
         entry = {"file": path.name, "cell": i, "first_line": first, "source": cell["source"]}
         t0 = time.perf_counter()
         if cell["skip"]:
