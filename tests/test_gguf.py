@@ -42,7 +42,7 @@ PROMPT = "The quick brown fox jumps over the lazy dog. Open models run locally, 
 
 def test_llama_cpp_is_imported_in_one_place_with_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if llama-cpp-python were not installed
-    with pytest.raises(GGUFError, match="make repair"):
+    with pytest.raises(GGUFError, match="make engine"):
         gguf_module.import_llama_cpp()
 
 
@@ -120,7 +120,7 @@ def test_the_installed_converter_matches_the_installed_llama_cpp_python():
 
 def test_a_missing_converter_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setattr(gguf_module, "CONVERTER_DIR", tmp_path / "nothing-here")
-    with pytest.raises(GGUFError, match=r"install-converter.*make repair"):
+    with pytest.raises(GGUFError, match=r"make engine.*install-converter"):
         converter_path()
     with pytest.raises(GGUFError, match="install-converter"):
         convert_to_gguf(tmp_path, tmp_path / "out.gguf")
