@@ -568,6 +568,11 @@ def test_a_missing_model_says_what_to_do(hf_api):
     with pytest.raises(OSError, match=r"not in this course hub; mirror it online with "
                                       r"`python -m course_offline\.hub mirror Helsinki-NLP/opus-mt-en-fr`"):
         AutoModel.from_pretrained("Helsinki-NLP/opus-mt-en-fr")
+    from transformers import AutoTokenizer
+
+    with pytest.raises(OSError, match=r"huggingface-course/code-search-net-tokenizer \(used by public teaching "
+                                      r"material\) is not in this course hub; mirror it online"):
+        AutoTokenizer.from_pretrained("huggingface-course/code-search-net-tokenizer")  # the HF course, chapter 6
     with pytest.raises(RepositoryNotFoundError, match="not in this course hub; if it exists on huggingface.co"):
         hf_api.model_info("nobody/no-such-model")
     from datasets import load_dataset

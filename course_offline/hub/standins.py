@@ -169,7 +169,8 @@ LEGACY_DATASET_IDS = {
 # Repos of huggingface.co that teaching material uses and the course hub does not carry. Asking for one says so in
 # one sentence, with what to do. The pipelines' defaults that are not served are added by the builder.
 NOT_IN_HUB = {
-    "model": ["Helsinki-NLP/opus-mt-en-fr", "bigscience/mt0-large", "HuggingFaceTB/SmolLM2-360M"],
+    "model": ["Helsinki-NLP/opus-mt-en-fr", "bigscience/mt0-large", "HuggingFaceTB/SmolLM2-360M",
+              "huggingface-course/code-search-net-tokenizer"],
     "dataset": ["google/fleurs"],
 }
 
