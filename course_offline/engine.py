@@ -5,7 +5,7 @@ llama-cpp-python ships only as source on PyPI, so a new machine compiles llama.c
 prerequisite of `make course`, `make test` and `make lab`) waits for it and installs the wheel. The wheel is kept in
 ~/.cache/open-models-course/wheels/, keyed by version and build flags, so later venvs and clones reuse it.
 
-    python -m course_offline.engine start     # begin the compile, unless its wheel is cached or a compile runs
+    python course_offline/engine.py start     # begin the compile, unless its wheel is cached or a compile runs
     python -m course_offline.engine install   # wait for it (or compile now), install the wheel, the 'local' extra
                                               # and llama.cpp's GGUF converter; nothing to do when installed
     python -m course_offline.engine status
@@ -25,11 +25,13 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_utils.environment import pinned_requirements
-from course_utils.paths import repo_root
+# Only the standard library above: `make setup` runs this file as a script right after creating the venv, so the
+# compile overlaps the install of the course's packages too.
+REPO = Path(__file__).resolve().parents[1]
 
 PACKAGE = "llama-cpp-python"
 # On x86-64, no AMX: some virtual machines advertise AMX but trap its instructions (llama.cpp then dies with
@@ -52,6 +54,16 @@ def default_cmake_args() -> str:
     return ""
 
 
+def pinned_version() -> str | None:
+    """llama-cpp-python's pin in pyproject.toml's `local` extra, read from the file: the course may not be installed."""
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for requirement in extras.get("local", []):
+        found = re.match(rf"{PACKAGE}(?:\[[^\]]*\])?==([^\s;]+)", requirement)
+        if found:
+            return found.group(1)
+    return None
+
+
 def wheel_cache() -> Path:
     """Kept across clones and `make clean`, next to the converted real models (see hub/realmodels.py)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "open-models-course" / "wheels"
@@ -66,7 +78,7 @@ class EngineBuild:
 
     @classmethod
     def wanted(cls) -> EngineBuild:
-        version = pinned_requirements().get(PACKAGE)
+        version = pinned_version()
         if version is None:
             raise SystemExit(f"pyproject.toml pins no {PACKAGE}: nothing to build.")
         return cls(version, os.environ.get("LLAMA_CMAKE_ARGS") or default_cmake_args())
@@ -141,7 +153,7 @@ def start(spec: EngineBuild) -> str:
         return f"llama.cpp engine: already compiling (pid {pid}, log {spec.log})."
     spec.log.parent.mkdir(parents=True, exist_ok=True)
     with spec.log.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "course_offline.engine", "_build", spec.version],
+        process = subprocess.Popen([sys.executable, __file__, "_build", spec.version],
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True, env={**os.environ, "LLAMA_CMAKE_ARGS": spec.cmake_args})
     spec.pid_file.write_text(f"{process.pid}\n")
@@ -164,7 +176,7 @@ def compile_now(spec: EngineBuild) -> int:
     """Run the compile in the foreground, logged like a background one; pip's exit status."""
     spec.log.parent.mkdir(parents=True, exist_ok=True)
     with spec.log.open("wb") as log:
-        return subprocess.run([sys.executable, "-m", "course_offline.engine", "_build", spec.version], stdout=log,
+        return subprocess.run([sys.executable, __file__, "_build", spec.version], stdout=log,
                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                               env={**os.environ, "LLAMA_CMAKE_ARGS": spec.cmake_args}).returncode
 
@@ -179,7 +191,7 @@ def is_installed(spec: EngineBuild) -> bool:
 
 
 def _pip(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *args], check=True, cwd=repo_root())
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *args], check=True, cwd=REPO)
 
 
 def install(spec: EngineBuild) -> int:

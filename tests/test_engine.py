@@ -10,7 +10,7 @@ import pytest
 
 from course_offline import engine
 from course_offline.engine import EngineBuild
-from course_utils.environment import installed_version
+from course_utils.environment import installed_version, pinned_requirements
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def test_the_build_flags_name_the_wheel_folder(monkeypatch):
     default = EngineBuild.wanted()
     monkeypatch.setenv("LLAMA_CMAKE_ARGS", "-DGGML_NATIVE=OFF")
     portable = EngineBuild.wanted()
-    assert default.version == portable.version == engine.pinned_requirements()["llama-cpp-python"]
+    assert default.version == portable.version == engine.pinned_version() == pinned_requirements()["llama-cpp-python"]
     assert default.key != portable.key and portable.key.startswith(f"llama-cpp-python-{portable.version}-")
     if engine.platform.machine() == "x86_64":
         assert "-mno-amx-tile" in default.cmake_args  # see shared notes: the VM traps AMX (SIGILL)
