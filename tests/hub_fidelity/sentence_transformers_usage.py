@@ -1,8 +1,10 @@
 # ruff: noqa
-# Cells of the Sentence Transformers usage guides: "Semantic Textual Similarity", "Paraphrase Mining" and the
-# manual implementation of "Semantic Search" (its example script, one cell), run unchanged in order.
+# Cells of the Sentence Transformers usage guides "Semantic Textual Similarity", "Paraphrase Mining" and "Semantic
+# Search" (its example script, which the page includes, as one cell; then the page's GPU snippet), run unchanged in
+# order.
 # Source: https://github.com/UKPLab/sentence-transformers/blob/85ec64559f4414aa536eca4bf53538291e0a333f/docs/sentence_transformer/usage/semantic_textual_similarity.rst,
-#   https://github.com/UKPLab/sentence-transformers/blob/85ec64559f4414aa536eca4bf53538291e0a333f/examples/sentence_transformer/applications/paraphrase-mining/README.md
+#   https://github.com/UKPLab/sentence-transformers/blob/85ec64559f4414aa536eca4bf53538291e0a333f/examples/sentence_transformer/applications/paraphrase-mining/README.md,
+#   https://github.com/UKPLab/sentence-transformers/blob/85ec64559f4414aa536eca4bf53538291e0a333f/examples/sentence_transformer/applications/semantic-search/README.md
 #   and https://github.com/UKPLab/sentence-transformers/blob/85ec64559f4414aa536eca4bf53538291e0a333f/examples/sentence_transformer/applications/semantic-search/semantic_search.py
 # Licence: Apache-2.0 (https://github.com/UKPLab/sentence-transformers/blob/master/LICENSE)
 
@@ -166,3 +168,11 @@ for query in queries:
     for hit in hits:
         print(corpus[hit['corpus_id']], "(Score: {:.4f})".format(hit['score']))
     """
+
+# %% semantic-search/README.md
+corpus_embeddings = corpus_embeddings.to("cuda")
+corpus_embeddings = util.normalize_embeddings(corpus_embeddings)
+
+query_embeddings = query_embeddings.to("cuda")
+query_embeddings = util.normalize_embeddings(query_embeddings)
+hits = util.semantic_search(query_embeddings, corpus_embeddings, score_function=util.dot_score)
