@@ -9,12 +9,14 @@ material says will fail, a repo created twice, a placeholder such as "<namespace
 transformers 5 or huggingface_hub 1 removed (the question-answering, summarization and translation pipelines,
 `organization=`, `Repository`) included, and the cells that depend on a failed one.
 
-Issue 15 asks for 4 in 5. Measured on 2026-12-06: 228 of 299 (76.3%). The 71 failures: 32 from datasets loaded by a
+Issue 15 asks for 4 in 5. Measured on 2026-12-06: 253 of 334 (75.7%). The 81 failures: 35 from datasets loaded by a
 one-part id and the cells depending on them (`load_dataset("glue", "mrpc")` and "rotten_tomatoes": datasets 5 with
 huggingface_hub 2 refuses the id in its own hf:// paths, on huggingface.co too; "code_search_net" and "wikitext" are
-not in this hub, and would meet the same refusal); 31 from removed APIs and their dependants; 4 by design; 1 needs a
-GPU; 2 from packages the course does not install (torchcodec to decode audio, evaluate); 1 repo not in the hub
-(huggingface-course/code-search-net-tokenizer, which the course's own chapter 6 pushes first). PASS_RATE holds a
+not in this hub, and would meet the same refusal); 31 from removed APIs and their dependants; 8 by design or from
+errors in the text (placeholders, a repo created twice, "This line will fail", a ragged list of ids); 1 needs a GPU;
+2 from packages the course does not install (torchcodec to decode audio, evaluate); 4 from models not in this hub
+(SmolLM2-360M; ViT and Whisper-large-v3, catalogue-only, whose inputs are URLs on huggingface.co as well;
+huggingface-course/code-search-net-tokenizer), each refused with the sentence saying what to do. PASS_RATE holds a
 little under the measured level so a regression fails; raise it when the corpus passes more.
 """
 
@@ -29,7 +31,7 @@ from pathlib import Path
 
 CORPUS = Path(__file__).parent / "hub_fidelity"
 RUNNER = CORPUS / "run_cells.py"
-PASS_RATE = 0.75
+PASS_RATE = 0.74
 
 
 def corpus_files() -> list[Path]:
