@@ -490,7 +490,8 @@ def _dataset_rows(spec: DatasetStandIn, config: str, split: str, n: int) -> dict
                 rows[name].append({"bytes": _tone_wav(spec.sampling_rate, 200.0 + 40 * (seed % 7 + i)),
                                    "path": audio_file})
             elif kind == "locale":
-                rows[name].append(spec.configs[config]["locales"].index(config))
+                locales = spec.configs[config]["locales"]
+                rows[name].append(locales.index(config) if config in locales else i % len(locales))
             elif split in spec.unlabelled:
                 rows[name].append(-1)
             else:

@@ -185,9 +185,10 @@ class DatasetStandIn:
 
     Columns: name -> "text" (a review sentence, tagged as a stand-in), "text2" (another one), "label" (a class
     label with `names`), "idx" (int32 row number), "audio" (an Audio column at `sampling_rate`: a short synthetic
-    tone, not speech), "audio_path" (the audio file's name), "locale" (a class label with `locales`, the config's
-    own). `splits` gives each split's row count; a split in `unlabelled` has label -1, as in the real data (GLUE's
-    test splits, IMDB's unsupervised split).
+    tone, not speech), "audio_path" (the audio file's name), "locale" (a class label with `locales`: the config's
+    own, or each in turn for a config that is not a locale, such as MInDS-14's `all`). `splits` gives each split's
+    row count; a split in `unlabelled` has label -1, as in the real data (GLUE's test splits, IMDB's unsupervised
+    split).
     """
 
     repo_id: str
@@ -228,7 +229,7 @@ DATASET_STANDINS: list[DatasetStandIn] = [
         locale: {"columns": {"path": "audio_path", "audio": "audio", "transcription": "text",
                              "english_transcription": "text2", "intent_class": "label", "lang_id": "locale"},
                  "names": MINDS14_INTENTS, "locales": MINDS14_LOCALES, "splits": {"train": 8}}
-        for locale in ("en-US", "en-GB", "en-AU", "fr-FR", "de-DE")
+        for locale in [*MINDS14_LOCALES, "all"]
     }, "cc-by-4.0", "14 locales (and `all`), hundreds of recordings each, 8 kHz", "automatic-speech-recognition",
         sampling_rate=8000),
 ]
