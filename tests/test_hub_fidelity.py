@@ -9,7 +9,7 @@ material says will fail, a repo created twice, a placeholder such as "<namespace
 transformers 5 or huggingface_hub 1 removed (the question-answering, summarization and translation pipelines,
 `organization=`, `Repository`) included, and the cells that depend on a failed one.
 
-Issue 15 asks for 4 in 5. Measured on 2026-12-06: 253 of 334 (75.7%). The 81 failures: 35 from datasets loaded by a
+Issue 15 asks for 4 in 5. Measured on 2026-12-06: 255 of 336 (75.9%). The 81 failures: 35 from datasets loaded by a
 one-part id and the cells depending on them (`load_dataset("glue", "mrpc")` and "rotten_tomatoes": datasets 5 with
 huggingface_hub 2 refuses the id in its own hf:// paths, on huggingface.co too; "code_search_net" and "wikitext" are
 not in this hub, and would meet the same refusal); 31 from removed APIs and their dependants; 8 by design or from

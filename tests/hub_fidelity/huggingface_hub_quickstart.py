@@ -1,7 +1,7 @@
 # ruff: noqa
 # Cells of the huggingface_hub quick start (download files, authentication, create a repository, upload files),
 # run unchanged in order.
-# Source: https://github.com/huggingface/huggingface_hub/blob/main/docs/source/en/quick-start.md
+# Source: https://github.com/huggingface/huggingface_hub/blob/ee0a4510f4bc15e26cb722be2efc2bdb01383ca0/docs/source/en/quick-start.md
 # Licence: Apache-2.0 (https://github.com/huggingface/huggingface_hub/blob/main/LICENSE)
 # Adapted: the upload cell names its author's own file and repo ("/home/lysandre/dummy-test/README.md",
 # "lysandre/test-model"); here a learner's own README.md and repo stand in for them.
