@@ -63,12 +63,15 @@ def pytest_ignore_collect(collection_path, config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """The lessons first, the later (longer) ones first, then every other test: so the two workers finish together,
-    instead of one waiting alone for a long lesson at the end."""
-    def lesson(item) -> int | None:
+    """The long tests first, so the two workers finish together instead of one running a long test alone at the end:
+    the lessons (offline and online runs, the later and longer ones first), the hub-fidelity corpus with them, then
+    every other test."""
+    def lesson(item) -> float | None:
+        if item.path.name == "test_hub_fidelity.py":
+            return 7.5  # about as long as lesson 07's run (79 s in the CI run of 2026-12-06)
         found = re.search(r"(?:^|\[)(\d\d)_", item.path.name if item.path.suffix == ".ipynb" else item.name)
-        return int(found.group(1)) if found and (item.path.suffix == ".ipynb"
-                                                 or item.path.name == "test_notebooks.py") else None
+        runs_a_lesson = item.path.suffix == ".ipynb" or item.path.name in ("test_notebooks.py", "test_online.py")
+        return float(found.group(1)) if found and runs_a_lesson else None
 
     items.sort(key=lambda item: (0, -lesson(item)) if lesson(item) is not None else (1, 0))
 
