@@ -245,7 +245,7 @@ def _start_inference(offline: bool) -> str | None:
 _IMPORT_NOISE = ("torchao", "bitsandbytes.backends.cpu.ops", "torch.utils._pytree")
 
 
-def _quiet_import_noise() -> None:
+def quiet_import_noise() -> None:
     for name in _IMPORT_NOISE:
         logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -263,7 +263,7 @@ def setup(seed: int = 0, threads: int | None = None, verbose: bool = True, infer
     from .serving import stop_orphaned_servers
 
     orphans = stop_orphaned_servers(verbose=False)  # servers of a kernel that was killed before it could stop them
-    _quiet_import_noise()
+    quiet_import_noise()
     choice = os.environ.get("COURSE_HUB", "auto").strip().lower() or "auto"
     if choice not in MODES:
         raise CourseSetupError(f"COURSE_HUB={choice!r}: use one of {', '.join(MODES)}.")

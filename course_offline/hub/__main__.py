@@ -8,6 +8,7 @@ import sys
 
 from course_utils.datafiles import DataFileError
 from course_utils.paths import hub_root
+from course_utils.session import quiet_import_noise
 from course_utils.tokens import load_dotenv_file
 
 from . import DEFAULT_HOST, DEFAULT_PORT, CourseHubError, bind_hub_socket, hub_port
@@ -16,6 +17,7 @@ from .realmodels import ModelCacheError
 
 def main(argv: list[str] | None = None) -> int:
     load_dotenv_file()  # COURSE_HUB_PORT, HF_TOKEN, ... from .env, as setup() reads them
+    quiet_import_noise()  # as in the lessons: torchao's CUDA-only extensions, on a CPU build of torch
     try:
         default_port = hub_port()
     except CourseHubError as exc:

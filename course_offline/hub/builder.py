@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 import zlib
 from pathlib import Path
 
@@ -754,7 +755,9 @@ def _build_locked(root: Path, force: bool, log) -> bool:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        built = build_into(staging, log=log)
+        with warnings.catch_warnings():  # MarianTokenizer's "pip install sacremoses": the stand-in's text means nothing
+            warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
+            built = build_into(staging, log=log)
         root.mkdir(parents=True, exist_ok=True)
         previous = {tuple(x) for x in old.get("repos", [])}
         for repo_type, repo_id in previous - set(built):  # repos the builder no longer makes
