@@ -85,8 +85,7 @@ def pytest_xdist_make_scheduler(config, log):
     """`make test` runs on two pytest-xdist workers (`-n 2`). A test file's tests stay on one worker (its module
     fixtures start once: a server, a converted model) and a notebook's cells run in order in one kernel; the lessons
     that tests/test_notebooks.py and tests/test_online.py run with papermill, the longest tests, are spread over the
-    workers one by one, in the order pytest_collection_modifyitems sets (`--no-loadscope-reorder` in pyproject's
-    addopts: by default xdist starts the files with the most tests first, which left the one-test lessons for last).
+    workers one by one.
     (xdist's own `--dist loadgroup` cannot do this with pytest 9: it rewrites a private attribute pytest no longer
     reads.)"""
     from xdist.scheduler import LoadScopeScheduling
