@@ -69,8 +69,11 @@ LONG_TEST_SECONDS = {"06": 200, "09": 135, "10": 121, "07": 120, "08": 116, "03"
 
 
 def pytest_collection_modifyitems(config, items):
-    """The long tests first, so the two workers finish together instead of one running a long test alone at the end:
-    the lessons (offline and online runs) and the hub-fidelity corpus, longest first, then every other test."""
+    """The lessons' runs (offline and online) and the hub-fidelity corpus, longest first, then every other test.
+
+    pytest-xdist then starts the test files with the most tests first (its default `loadscope` reorder; turning that
+    off exposed order-dependent failures, see 3d387bd); among the one-test scopes, each lesson run, this order holds,
+    so lesson 06, the longest, no longer starts last."""
     def seconds(item) -> float | None:
         if item.path.name == "test_hub_fidelity.py":
             return LONG_TEST_SECONDS["fidelity"]
